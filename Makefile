@@ -1,0 +1,142 @@
+# One flat Makefile: the hypervisor image, the host unit tests, and the
+# run/test/bench targets. `make help` lists the targets.
+
+BUILD   ?= build
+CC      ?= gcc
+HOSTCC  ?= gcc
+LD      ?= ld
+NM      ?= nm
+OBJCOPY ?= objcopy
+PYTHON  ?= python3
+
+# Kernel command line baked into the default ISO (`make run CMDLINE=...`).
+CMDLINE ?= loglevel=info
+
+WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+	-Wundef -Wno-unused-parameter -Werror
+INCLUDES := -Iinclude -Iarch/x86/include
+
+KCFLAGS := -std=gnu11 -O2 -g $(WARN) $(INCLUDES) \
+	-ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-fno-stack-protector -fno-pic -fno-pie -fno-omit-frame-pointer \
+	-mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-80387 -mgeneral-regs-only \
+	-mcmodel=kernel -ffunction-sections -fdata-sections -fno-common \
+	-fno-asynchronous-unwind-tables -MMD -MP
+KASFLAGS := -D__ASSEMBLY__ $(INCLUDES) -g -MMD -MP -fno-pic
+KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --gc-sections \
+	--no-warn-rwx-segments -T linker.ld
+
+# Every .c/.S under these folders is part of the image.
+KSRC_DIRS := boot arch/x86 arch/x86/vmx arch/x86/svm hv drivers
+KSRCS := $(foreach d,$(KSRC_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
+KOBJS := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS))
+
+ELF := $(BUILD)/hv.elf
+ISO := $(BUILD)/hv.iso
+
+.PHONY: all
+all: $(ELF) $(ISO)
+
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
+
+$(BUILD)/k/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/k/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(KASFLAGS) -c $< -o $@
+
+# The symbol table for panic backtraces sits in the last section of the
+# image, so adding it does not move any code: link once with an empty
+# table, extract the symbols, link again with the real table, and check
+# that no text symbol moved.
+$(BUILD)/ksyms0.S: scripts/gen-ksyms.sh
+	@mkdir -p $(BUILD)
+	$(Q)scripts/gen-ksyms.sh /dev/null > $@
+$(BUILD)/hv.pass1.elf: $(KOBJS) $(BUILD)/ksyms0.S.o linker.ld
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/ksyms0.S.o
+$(BUILD)/ksyms.S: $(BUILD)/hv.pass1.elf scripts/gen-ksyms.sh
+	$(Q)$(NM) -n $< | scripts/gen-ksyms.sh - > $@
+$(BUILD)/%.S.o: $(BUILD)/%.S
+	$(Q)$(CC) $(KASFLAGS) -c $< -o $@
+$(ELF): $(KOBJS) $(BUILD)/ksyms.S.o linker.ld
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/ksyms.S.o
+	@$(NM) -n $(BUILD)/hv.pass1.elf | grep -i ' t ' > $(BUILD)/syms1.txt
+	@$(NM) -n $@ | grep -i ' t ' > $(BUILD)/syms2.txt
+	@cmp -s $(BUILD)/syms1.txt $(BUILD)/syms2.txt || { echo "symbol table moved code"; exit 1; }
+	@grub-file --is-x86-multiboot2 $@ 2>/dev/null || { command -v grub-file >/dev/null && { echo "$@ is not multiboot2"; exit 1; } || true; }
+
+$(ISO): $(ELF) scripts/mkiso.sh
+	@$(if $(Q),echo "  ISO     $@")
+	$(Q)scripts/mkiso.sh $(ELF) $@ "$(CMDLINE)"
+
+# ---------------------------------------------------------------- host tests
+# Pure modules compiled for the host and linked into every unit test.
+include tests/host/sources.mk
+HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes $(INCLUDES) \
+	-Itests/host -DHV_HOST -fno-omit-frame-pointer -pthread -MMD -MP
+HOST_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/test_*.c))
+HOST_BINS := $(HOST_TESTS:%=$(BUILD)/host/%) $(HOST_TESTS:%=$(BUILD)/host-san/%)
+
+$(BUILD)/host/%: tests/host/%.c $(HOST_SRCS) tests/host/host_stubs.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ -lcmocka
+$(BUILD)/host-san/%: tests/host/%.c $(HOST_SRCS) tests/host/host_stubs.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $^ -lcmocka
+
+.PHONY: host-test
+host-test: deps-host $(HOST_BINS)
+	@scripts/run-host-tests.sh $(BUILD) $(HOST_TESTS)
+
+# ---------------------------------------------------------------- run / test
+.PHONY: deps deps-host run run-uefi run-bochs debug test quick bench clean help
+
+deps:
+	@scripts/deps.sh all
+deps-host:
+	@scripts/deps.sh host
+
+run: deps all
+	scripts/run.sh qemu $(ISO)
+run-uefi: deps all
+	scripts/run.sh uefi $(ISO)
+run-bochs: deps all
+	scripts/run.sh bochs $(ISO)
+debug: deps all
+	scripts/run.sh debug $(ISO) $(ELF)
+
+# The whole matrix: host tests (plain and sanitized) and every system test.
+test: deps all $(HOST_BINS)
+	@$(PYTHON) tests/system/run.py --build $(BUILD) --host-tests "$(HOST_TESTS)" --all
+
+# Inner loop: host tests and one QEMU boot.
+quick: deps all $(HOST_BINS)
+	@$(PYTHON) tests/system/run.py --build $(BUILD) --host-tests "$(HOST_TESTS)" --quick
+
+bench: deps all
+	@$(PYTHON) tests/bench/run.py --build $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
+
+help:
+	@echo "make            build build/hv.elf and build/hv.iso"
+	@echo "make run        boot under QEMU (KVM if usable, else TCG with SVM), serial on the terminal"
+	@echo "make run-uefi   the same through OVMF (UEFI)"
+	@echo "make run-bochs  boot under Bochs (Intel VMX model)"
+	@echo "make debug      QEMU stopped at the first instruction, gdb stub on :1234"
+	@echo "make quick      host unit tests + one QEMU boot"
+	@echo "make test       every test: host (plain + ASan/UBSan), QEMU BIOS/UEFI, Bochs"
+	@echo "make bench      benchmarks, each beside its baseline"
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

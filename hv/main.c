@@ -1,0 +1,105 @@
+/*
+ * kmain: from the boot CPU's first C instruction to a running hypervisor.
+ * The order matters and is written at each step.
+ */
+#include "hv/arch.h"
+#include "hv/boot.h"
+#include "hv/console.h"
+#include "hv/errno.h"
+#include "hv/mb2.h"
+#include "hv/mm.h"
+#include "hv/options.h"
+#include "hv/panic.h"
+#include "hv/printk.h"
+#include "hv/selftest.h"
+#include "hv/string.h"
+#include <x86/cpu.h>
+#include <x86/desc.h>
+#include <x86/exit_codes.h>
+#include <x86/percpu.h>
+
+struct boot_info boot_info;
+
+static int parse_console(const char *value, void *arg)
+{
+	return value ? console_parse(value) : -EINVAL;
+}
+CMDLINE_OPTION(console, "console", parse_console, NULL,
+	       "serial console: com1..com4 or an I/O port (0x2f8), ',e9' mirrors to port 0xe9");
+
+static int parse_loglevel(const char *value, void *arg)
+{
+	static const char *const names[] = { "err", "warn", "info", "debug" };
+
+	for (int i = 0; value && i < (int)ARRAY_SIZE(names); i++)
+		if (!strcmp(value, names[i]) || (value[0] == '0' + i && !value[1])) {
+			log_level = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+CMDLINE_OPTION(loglevel, "loglevel", parse_loglevel, NULL,
+	       "err|warn|info|debug (or 0-3): how much the log shows");
+
+CMDLINE_OPTION(bochs_exit, "bochs_exit", cmdline_handle_bool, &bochs_exit,
+	       "end runs through the Bochs shutdown port (test harness)");
+
+static int show_help(const char *value, void *arg)
+{
+	*(bool *)arg = true;
+	return 0;
+}
+static bool help_requested;
+CMDLINE_OPTION(help, "help", show_help, &help_requested, "list the options");
+
+void boot_info_parse_or_halt(const void *info, struct boot_info *bi)
+{
+	char err[128];
+	int r = mb2_parse(info, bi, err, sizeof(err));
+
+	if (!r)
+		return;
+	console_init();
+	pr_err("multiboot2 information at 0x%lx is malformed: %s (%s)\n",
+	       (uint64_t)info, err, errno_name(r));
+	pr_err("cannot continue without a valid memory map; halting\n");
+	arch_exit(HV_EXIT_BAD_BOOTINFO);
+}
+
+void kmain(uint32_t magic, uint64_t info);
+void kmain(uint32_t magic, uint64_t info)
+{
+	int r;
+
+	/* Exceptions first: everything after this may fault and must say so. */
+	idt_init();
+	percpu_install(percpu_bsp(), 0, cpuid(1).ebx >> 24);
+
+	if (magic != MB2_BOOTLOADER_MAGIC) {     /* entry.S checked; be sure */
+		console_init();
+		pr_err("not started by a multiboot2 loader (magic 0x%x); halting\n", magic);
+		arch_exit(HV_EXIT_BAD_MAGIC);
+	}
+	boot_info_parse_or_halt((const void *)info, &boot_info);
+	/* Options before the console: console= decides where output goes.
+	 * Lines logged meanwhile wait in the console's early buffer. */
+	int bad = cmdline_parse(boot_info.cmdline, __cmdline_opts_start,
+				cmdline_opts_count());
+	console_init();
+	pr_info("hv: x86-64 microhypervisor, loaded by %s\n",
+		boot_info.has_loader_name ? boot_info.loader_name : "an unknown loader");
+	pr_info("hv: command line \"%s\"\n", boot_info.cmdline);
+	if (bad)
+		pr_warn("hv: command line had errors (see above); going on with defaults\n");
+	if (help_requested)
+		cmdline_print_help(__cmdline_opts_start, cmdline_opts_count());
+
+	r = mm_init(&boot_info);
+	if (r)
+		panic("memory init failed: %s", errno_name(r));
+
+	selftest_run_requested();
+
+	pr_info("hv: ready\n");
+	arch_halt();
+}

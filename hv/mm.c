@@ -1,0 +1,70 @@
+/* Memory bring-up (see hv/mm.h). */
+#include "hv/mm.h"
+#include "hv/arch.h"
+#include "hv/errno.h"
+#include "hv/memmap.h"
+#include "hv/page_alloc.h"
+#include "hv/printk.h"
+
+extern char __image_start[], __image_end[];
+
+#define MM_MAX_RANGES (BOOT_MMAP_MAX + BOOT_MODULES_MAX + 8)
+
+static struct mem_range usable[MM_MAX_RANGES];
+
+static int add_ranges(size_t n, bool above_4g)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t b = usable[i].base, e = b + usable[i].len;
+
+		if (above_4g)
+			b = b > 4 * GiB ? b : 4 * GiB;
+		else
+			e = e < 4 * GiB ? e : 4 * GiB;
+		if (e <= b)
+			continue;
+		int r = page_alloc_add_range(b, e - b);
+
+		if (r && r != -EINVAL)  /* -EINVAL: too small to be worth it */
+			return r;
+	}
+	return 0;
+}
+
+int mm_init(const struct boot_info *bi)
+{
+	struct mem_range reserved[3 + BOOT_MODULES_MAX];
+	size_t nres = 0;
+	struct page_stats st;
+	int n, r;
+
+	reserved[nres++] = (struct mem_range){ 0, 1 * MiB };
+	reserved[nres++] = (struct mem_range){ (uint64_t)__image_start,
+					       (uint64_t)(__image_end - __image_start) };
+	reserved[nres++] = (struct mem_range){ bi->info_start, bi->info_size };
+	for (uint32_t i = 0; i < bi->module_count; i++)
+		reserved[nres++] = (struct mem_range){
+			bi->modules[i].start, bi->modules[i].end - bi->modules[i].start };
+
+	n = memmap_usable(bi->mmap, bi->mmap_count, reserved, nres, usable,
+			  ARRAY_SIZE(usable));
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return ERR(-ENOMEM);
+	for (int i = 0; i < n; i++)
+		pr_debug("mm: usable [0x%lx, 0x%lx)\n", usable[i].base,
+			 usable[i].base + usable[i].len);
+
+	if ((r = add_ranges(n, false)))
+		return r;
+	if ((r = arch_mm_init(usable, n)))
+		return r;
+	if ((r = add_ranges(n, true)))
+		return r;
+
+	page_get_stats(&st);
+	pr_info("mm: %lu MiB usable in %d ranges, %lu pages free\n",
+		st.total_pages * PAGE_SIZE / MiB, n, st.free_pages);
+	return 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * Kernel log. Each call emits whole lines, prefixed with the CPU number, and
+ * lines from different CPUs never interleave (the line is formatted into a
+ * buffer first and written under the console lock).
+ */
+#ifndef HV_PRINTK_H
+#define HV_PRINTK_H
+
+#include <stdarg.h>
+#include "hv/compiler.h"
+#include "hv/types.h"
+
+enum log_level {
+	LOG_ERR   = 0,
+	LOG_WARN  = 1,
+	LOG_INFO  = 2,
+	LOG_DEBUG = 3,
+};
+
+extern int log_level;
+
+__printf(2, 3) void printk(int level, const char *fmt, ...);
+void vprintk(int level, const char *fmt, va_list ap);
+
+/* Bounded formatter (%d %i %u %x %X %p %s %c %%, with l/ll/z, width, 0, -). */
+__printf(3, 4) int snprintf(char *buf, size_t size, const char *fmt, ...);
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+
+#define pr_err(...)   printk(LOG_ERR, __VA_ARGS__)
+#define pr_warn(...)  printk(LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  printk(LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) printk(LOG_DEBUG, __VA_ARGS__)
+
+#endif

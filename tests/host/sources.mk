@@ -1,0 +1,3 @@
+# Pure modules that the host unit tests link (one per line, in the tree order).
+HOST_SRCS := \
+	hv/errno.c

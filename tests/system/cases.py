@@ -1,0 +1,126 @@
+"""System test cases: each boots the real ISO through GRUB and checks what
+the emulator really did (exit status, serial output, monitor queries)."""
+
+import re
+
+import harness
+from harness import EXIT, qemu_status
+
+
+class Case:
+    """A boot with a command line, judged by exit status and serial patterns.
+
+    expect: regexes that must all appear on serial; forbid: that must not.
+    status: the expected exit code name (EXIT key) or None for 'any'.
+    check: an extra function(run) -> error string or None."""
+
+    def __init__(self, name, cmdline, emu="qemu", smp=1, cpu="qemu64,+svm,+npt",
+                 status="pass", expect=(), forbid=(), check=None, timeout=None,
+                 quick=False, **kw):
+        self.name, self.cmdline, self.emu, self.smp, self.cpu = name, cmdline, emu, smp, cpu
+        self.status, self.expect, self.forbid, self.check = status, expect, forbid, check
+        self.quick, self.kw = quick, kw
+        self.timeout = timeout or (240 if emu == "bochs" else 90 if emu == "uefi" else 60)
+
+    def boot(self, img):
+        cmdline = self.cmdline + (" bochs_exit" if self.emu == "bochs" else "")
+        iso = img.iso(cmdline.strip())
+        if self.emu == "bochs":
+            return harness.run_bochs(iso, smp=self.smp, timeout=self.timeout, **self.kw)
+        return harness.run_qemu(iso, firmware="uefi" if self.emu == "uefi" else "bios",
+                                smp=self.smp, cpu=self.cpu, timeout=self.timeout, **self.kw)
+
+    def run(self, img):
+        r = self.boot(img)
+        log = r.serial
+        if r.timed_out and self.status is not None:
+            return False, "timed out after %.0f s" % r.elapsed, log
+        if self.status is not None:
+            if self.emu == "bochs":
+                # Bochs cannot report a status: the verdict travels over serial.
+                if self.status == "pass" and harness.verdict_line(log) != "PASS":
+                    return False, "no HV-VERDICT: PASS on serial", log
+            elif r.status != qemu_status(EXIT[self.status]):
+                return False, "exit status %s, expected %d (%s)" % (
+                    r.status, qemu_status(EXIT[self.status]), self.status), log
+        for pat in self.expect:
+            if not re.search(pat, log, re.M):
+                return False, "missing on serial: %r" % pat, log
+        for pat in self.forbid:
+            if re.search(pat, log, re.M):
+                return False, "unexpected on serial: %r" % pat, log
+        if self.check:
+            err = self.check(r)
+            if err:
+                return False, err, log + "\n" + str(r.extra.get("stderr", ""))
+        return True, "", log
+
+
+def check_wx(run):
+    """Parse `info tlb`: no page may be both writable and executable."""
+    replies = run.extra.get("monitor") or [""]
+    lines = re.findall(r"^([0-9a-f]{16}): ([0-9a-f]{16}) ([-XGPDACTUW]{9})", replies[0], re.M)
+    if len(lines) < 100:
+        return "info tlb returned %d mappings" % len(lines)
+    wx = [l for l in lines if l[2][0] != "X" and l[2][8] == "W"]
+    if wx:
+        return "%d writable+executable pages, first %s" % (len(wx), " ".join(wx[0]))
+    if any(int(l[0], 16) == 0 for l in lines):
+        return "page 0 is mapped"
+    text = [l for l in lines if 0x200000 <= int(l[0], 16) < 0x201000]
+    if not text or text[0][2][0] == "X" or text[0][2][8] == "W":
+        return "first text page is not read-execute: %s" % (text[:1],)
+    return None
+
+
+def check_com2(run):
+    if "selftest boot: PASS" not in run.extra.get("com2", ""):
+        return "COM2 did not get the console (com2 log: %r)" % run.extra.get("com2", "")[-200:]
+    if "selftest boot" in run.serial:
+        return "console=com2 but COM1 still got the log"
+    return None
+
+
+def check_e9(run):
+    if "selftest boot: PASS" not in run.extra.get("e9", ""):
+        return "port 0xe9 mirror missing"
+    return None
+
+
+def boot_cases():
+    exc = r"^\[cpu0\] error: "
+    return [
+        Case("qemu-bios-boot", "loglevel=debug test=boot", quick=True,
+             expect=[r"loaded by GRUB", r"mm: \d+ MiB usable", r"selftest boot: PASS"]),
+        Case("qemu-uefi-boot", "test=boot", emu="uefi",
+             expect=[r"loaded by GRUB", r"boot: firmware UEFI", r"selftest boot: PASS"]),
+        Case("bochs-boot", "test=boot", emu="bochs",
+             expect=[r"loaded by GRUB", r"selftest boot: PASS"]),
+        Case("qemu-wx", "", status=None, check=check_wx,
+             monitor_cmds=["info tlb"], until="hv: ready"),
+        Case("qemu-unknown-option", "frobnicate=7 loglevel=bogus test=boot",
+             expect=[r"unknown option 'frobnicate'", r"bad value for loglevel",
+                     r"selftest boot: PASS"]),
+        Case("qemu-console-com2", "console=com2 test=boot", check=check_com2, com2=True),
+        Case("qemu-console-e9", "console=com1,e9 test=boot", check=check_e9, debugcon=True),
+        Case("qemu-exception-ud", "test=fault_ud", status="exception",
+             expect=[exc + r"exception 6 \(#UD", r"RIP 0008:[0-9a-f]{16} selftest_fault_ud",
+                     r"CR2 [0-9a-f]{16}", r"RAX [0-9a-f]{16}", r"backtrace:",
+                     r"halted after an exception"]),
+        Case("qemu-exception-null", "test=fault_null", status="exception",
+             expect=[r"exception 14 \(#PF", r"CR2 0000000000000000"]),
+        Case("qemu-exception-wx", "test=fault_write_text", status="exception",
+             expect=[r"exception 14 \(#PF page fault\), error code 0x3"]),
+        Case("qemu-exception-stack", "test=fault_stack_overflow", status="exception",
+             expect=[r"exception 8 \(#DF double fault\)"]),
+        Case("qemu-panic", "test=panic", status="panic",
+             expect=[r"PANIC: selftest panic 42", r"backtrace:", r"selftest_panic\+0x",
+                     r"system halted"]),
+        Case("qemu-bad-bootinfo", "test=mb2_truncated", status="bad_bootinfo",
+             expect=[r"multiboot2 information at 0x[0-9a-f]+ is malformed: .*\(ERANGE\)",
+                     r"halting"]),
+    ]
+
+
+def all_cases():
+    return boot_cases()

@@ -1,0 +1,192 @@
+"""Boot the real image through GRUB under QEMU (SeaBIOS or OVMF) or Bochs,
+capture the serial console, and judge the run by what it printed and how the
+emulator ended. Used by tests/system/run.py and tests/bench/run.py."""
+
+import hashlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+
+def qemu_status(code):
+    """QEMU's exit status for a code written to isa-debug-exit."""
+    return (code << 1) | 1
+
+
+# Mirrors arch/x86/include/x86/exit_codes.h.
+EXIT = {
+    "pass": 0x10, "fail": 0x11, "panic": 0x12, "bad_bootinfo": 0x13,
+    "bad_magic": 0x14, "no_long_mode": 0x15, "exception": 0x16,
+    "no_virt": 0x17, "bad_cmdline": 0x18, "init_failed": 0x19,
+}
+
+
+class Image:
+    """ISOs per command line, built once and cached under BUILD/test-isos."""
+
+    def __init__(self, build):
+        self.build = build
+        self.elf = os.path.join(build, "hv.elf")
+        self.dir = os.path.join(build, "test-isos")
+        os.makedirs(self.dir, exist_ok=True)
+
+    def iso(self, cmdline, modules=()):
+        key = hashlib.sha1((cmdline + "|" + "|".join(modules)).encode()).hexdigest()[:12]
+        path = os.path.join(self.dir, key + ".iso")
+        if not os.path.exists(path) or os.path.getmtime(path) < os.path.getmtime(self.elf):
+            subprocess.run([os.path.join(ROOT, "scripts/mkiso.sh"), self.elf, path, cmdline,
+                            *modules], check=True)
+        return path
+
+
+class Run:
+    def __init__(self, status, serial, elapsed, timed_out, extra=None):
+        self.status = status
+        self.serial = serial
+        self.elapsed = elapsed
+        self.timed_out = timed_out
+        self.extra = extra or {}
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace").replace("\r", "")
+    except FileNotFoundError:
+        return ""
+
+
+def run_qemu(iso, firmware="bios", smp=1, cpu="qemu64,+svm,+npt", mem="256M",
+             timeout=60, extra=(), monitor_cmds=None, until=None, icount=False,
+             com2=False, debugcon=False):
+    """Boot iso under QEMU TCG. With monitor_cmds, wait for `until` on serial,
+    send each HMP command and keep the replies in run.extra['monitor']."""
+    tmp = tempfile.mkdtemp(prefix="hv-qemu-")
+    serial = os.path.join(tmp, "serial.txt")
+    args = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", cpu, "-m", mem,
+            "-smp", str(smp), "-display", "none", "-serial", "file:" + serial,
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=1", "-no-reboot",
+            "-cdrom", iso, "-boot", "d"]
+    if icount:
+        args += ["-icount", "shift=0"]
+    if com2:
+        args += ["-serial", "file:" + os.path.join(tmp, "com2.txt")]
+    if debugcon:
+        args += ["-debugcon", "file:" + os.path.join(tmp, "e9.txt")]
+    mon = None
+    if monitor_cmds:
+        mon = os.path.join(tmp, "mon.sock")
+        args += ["-monitor", "unix:%s,server,nowait" % mon]
+    else:
+        args += ["-monitor", "none"]
+    if firmware == "uefi":
+        vars_copy = os.path.join(tmp, "vars.fd")
+        shutil.copy(OVMF_VARS, vars_copy)
+        args += ["-machine", "q35",
+                 "-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
+                 "-drive", "if=pflash,format=raw,file=" + vars_copy]
+    args += list(extra)
+    start = time.monotonic()
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    out = {}
+    timed_out = False
+    try:
+        if monitor_cmds:
+            deadline = start + timeout
+            while until not in _read(serial):
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise subprocess.TimeoutExpired(args, timeout)
+                time.sleep(0.2)
+            out["monitor"] = _monitor(mon, monitor_cmds)
+            proc.kill()
+        proc.wait(timeout=max(1, timeout - (time.monotonic() - start)))
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        proc.kill()
+        proc.wait()
+    out["stderr"] = proc.stdout.read().decode("utf-8", "replace")
+    out["com2"] = _read(os.path.join(tmp, "com2.txt"))
+    out["e9"] = _read(os.path.join(tmp, "e9.txt"))
+    run = Run(proc.returncode, _read(serial), time.monotonic() - start, timed_out, out)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return run
+
+
+def _monitor(path, cmds):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.settimeout(30)
+
+    def until_prompt():
+        buf = b""
+        while not buf.endswith(b"(qemu) "):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        return buf.decode("utf-8", "replace")
+
+    until_prompt()
+    replies = []
+    for c in cmds:
+        s.sendall(c.encode() + b"\n")
+        replies.append(until_prompt())
+    s.close()
+    return replies
+
+
+def run_bochs(iso, smp=2, timeout=120, model="corei7_skylake_x", until=None):
+    """Boot iso under Bochs. Bochs ends only through its shutdown port (the
+    image writes it when bochs_exit is on its command line) or our SIGKILL."""
+    tmp = tempfile.mkdtemp(prefix="hv-bochs-")
+    serial = os.path.join(tmp, "serial.txt")
+    rc = os.path.join(tmp, "bochsrc")
+    with open(rc, "w") as f:
+        f.write("""megs: 256
+cpu: model=%s, count=%d, ips=200000000
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+boot: cdrom
+ata0-master: type=cdrom, path=%s, status=inserted
+log: %s
+display_library: term
+port_e9_hack: enabled=1
+com1: enabled=1, mode=file, dev=%s
+""" % (model, smp, iso, os.path.join(tmp, "bochs.log"), serial))
+    cont = os.path.join(tmp, "cont")
+    with open(cont, "w") as f:
+        f.write("c\n")
+    start = time.monotonic()
+    proc = subprocess.Popen(["bochs", "-q", "-f", rc, "-rc", cont],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=dict(os.environ, TERM="dumb"))
+    timed_out = False
+    while proc.poll() is None:
+        if time.monotonic() - start > timeout:
+            timed_out = True
+            proc.kill()
+            break
+        if until and until in _read(serial):
+            proc.kill()
+            break
+        time.sleep(0.5)
+    proc.wait()
+    log = _read(os.path.join(tmp, "bochs.log"))
+    run = Run(proc.returncode, _read(serial), time.monotonic() - start, timed_out,
+              {"bochs_log": log})
+    shutil.rmtree(tmp, ignore_errors=True)
+    return run
+
+
+def verdict_line(serial):
+    m = re.search(r"HV-VERDICT: (PASS|FAIL)", serial)
+    return m.group(1) if m else None

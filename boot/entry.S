@@ -24,6 +24,13 @@ _start:
 	cli
 	cld
 	movl $boot_stack_top, %esp
+	pushl %eax
+	pushl %edx
+	rdtsc                           /* the boot-time benchmark starts here */
+	movl %eax, boot_tsc
+	movl %edx, boot_tsc + 4
+	popl %edx
+	popl %eax
 	movl %eax, %edi                 /* kept for kmain */
 	movl %ebx, %esi
 

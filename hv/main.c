@@ -17,6 +17,8 @@
 #include <x86/desc.h>
 #include <x86/exit_codes.h>
 #include <x86/percpu.h>
+#include <x86/tsc.h>
+#include "hv/smp.h"
 
 struct boot_info boot_info;
 
@@ -98,8 +100,12 @@ void kmain(uint32_t magic, uint64_t info)
 	if (r)
 		panic("memory init failed: %s", errno_name(r));
 
+	tsc_calibrate();
+	smp_init(&boot_info);
+
 	selftest_run_requested();
 
 	pr_info("hv: ready\n");
-	arch_halt();
+	for (;;)                        /* serve cross-CPU calls */
+		__asm__ __volatile__("sti; hlt; cli" ::: "memory");
 }

@@ -8,8 +8,8 @@ void gdt_load(uint64_t *gdt, struct tss *tss)
 	struct desc_ptr ptr = { GDT_ENTRIES * 8 - 1, (uint64_t)gdt };
 
 	gdt[0] = 0;
-	gdt[1] = 0x00209a0000000000ULL;                 /* 64-bit code, DPL0 */
-	gdt[2] = 0x0000920000000000ULL;                 /* data */
+	gdt[1] = 0x00209b0000000000ULL;                 /* 64-bit code, DPL0, accessed */
+	gdt[2] = 0x0000930000000000ULL;                 /* data, accessed */
 	/* 64-bit available TSS (type 9), present; base split over two slots. */
 	gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
 		 ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);

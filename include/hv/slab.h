@@ -47,11 +47,18 @@ struct cache_stats {
  * set, runs on each object when its slab is created. Returns the cache or
  * ERR_PTR(-EINVAL) for an impossible request (align not a power of two or
  * above PAGE_SIZE, size 0 or too large for a slab), ERR_PTR(-ENOMEM).
+ * Objects may be up to CACHE_MAX_SIZE bytes (CACHE_DEBUG needs 16 more). The
+ * name is copied. ctor must not allocate from the cache it constructs for.
  */
 struct cache *cache_create(const char *name, size_t size, size_t align,
 			   unsigned int flags, void (*ctor)(void *obj));
 /* An object, or NULL when memory is exhausted. */
 void *cache_alloc(struct cache *c);
+/*
+ * Return an object (NULL is ignored). An object of another cache, a pointer
+ * that is not an object, or a double free panics naming the cache: at once
+ * with CACHE_DEBUG, otherwise when the object leaves the per-CPU magazine.
+ */
 void cache_free(struct cache *c, void *obj);
 /*
  * Destroy an empty cache and return its pages. With live objects it logs the

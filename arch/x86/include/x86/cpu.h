@@ -104,6 +104,11 @@ static inline uint64_t read_rflags(void)
 	return f;
 }
 
+static inline void cpu_relax_hint(void)
+{
+	__asm__ __volatile__("pause" ::: "memory");
+}
+
 static inline void halt_forever(void)
 {
 	for (;;)

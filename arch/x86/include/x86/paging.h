@@ -22,6 +22,7 @@ enum page_rights {
 	PAGE_R    = PTE_P | PTE_NX,
 	PAGE_RW   = PTE_P | PTE_W | PTE_NX,
 	PAGE_RX   = PTE_P,
+	PAGE_MMIO = PTE_P | PTE_W | PTE_NX | PTE_PCD | PTE_PWT,   /* uncached */
 };
 
 struct mem_range;

@@ -21,7 +21,7 @@ KCFLAGS := -std=gnu11 -O2 -g $(WARN) $(INCLUDES) \
 	-fno-stack-protector -fno-pic -fno-pie -fno-omit-frame-pointer \
 	-mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-80387 -mgeneral-regs-only \
 	-mcmodel=kernel -ffunction-sections -fdata-sections -fno-common \
-	-fno-asynchronous-unwind-tables -MMD -MP
+	-fno-asynchronous-unwind-tables -fno-delete-null-pointer-checks -MMD -MP
 KASFLAGS := -D__ASSEMBLY__ $(INCLUDES) -g -MMD -MP -fno-pic
 KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --gc-sections \
 	--no-warn-rwx-segments -T linker.ld

@@ -5,12 +5,27 @@
 #include "hv/memmap.h"
 #include "hv/page_alloc.h"
 #include "hv/printk.h"
+#include "hv/string.h"
 
 extern char __image_start[], __image_end[];
 
 #define MM_MAX_RANGES (BOOT_MMAP_MAX + BOOT_MODULES_MAX + 8)
 
 static struct mem_range usable[MM_MAX_RANGES];
+
+/*
+ * Page 0 is unmapped in the final page tables (NULL dereferences fault),
+ * but firmware keeps the BIOS data area there (the EBDA pointer at 0x40e
+ * that the ACPI RSDP search needs): keep a copy taken before the switch.
+ */
+static uint8_t bda_copy[0x500];
+
+const void *mm_low_bios_area(phys_addr_t pa, size_t len)
+{
+	if (pa >= sizeof(bda_copy) || len > sizeof(bda_copy) - pa)
+		return NULL;
+	return bda_copy + pa;
+}
 
 static int add_ranges(size_t n, bool above_4g)
 {
@@ -58,6 +73,7 @@ int mm_init(const struct boot_info *bi)
 
 	if ((r = add_ranges(n, false)))
 		return r;
+	memcpy(bda_copy, (const void *)0, sizeof(bda_copy));
 	if ((r = arch_mm_init(usable, n)))
 		return r;
 	if ((r = add_ranges(n, true)))

@@ -44,6 +44,9 @@
 BUILD_BUG_ON(SLAB_MAX_ORDER > PAGE_MAX_ORDER);
 BUILD_BUG_ON(CACHE_MAX_SIZE / SLAB_OFFSLAB_MIN > SLAB_DESC_WORDS * 64);
 
+/* Out of line, so the fast paths need no callee-saved registers. */
+#define cache_slowpath      __attribute__((noinline))
+
 #define CACHE_FLAGS_ALL     (CACHE_DEBUG | CACHE_ONSLAB | CACHE_NOMAG)
 /* The caches the allocator itself needs: no magazines (no recursion when a
  * CPU's first magazine is allocated) and on-slab (no descriptor needed). */
@@ -477,7 +480,7 @@ static bool cache_redzone_ok(const struct cache *c, const char *obj)
 	return true;
 }
 
-static void cache_free_debug(struct cache *c, void *obj)
+static cache_slowpath void cache_free_debug(struct cache *c, void *obj)
 {
 	unsigned long flags = cache_lock(c);
 	struct slab *release = NULL;
@@ -543,7 +546,7 @@ static struct mag *cache_mag_get(struct cache *c)
 	return m;
 }
 
-static void *cache_alloc_slow(struct cache *c, struct mag *m)
+static cache_slowpath void *cache_alloc_slow(struct cache *c, struct mag *m)
 {
 	if (c->flags & (CACHE_DEBUG | CACHE_NOMAG))
 		return cache_alloc_locked(c);
@@ -574,7 +577,7 @@ void *cache_alloc(struct cache *c)
 	return obj;
 }
 
-static void cache_free_slow(struct cache *c, struct mag *m, void *obj)
+static cache_slowpath void cache_free_slow(struct cache *c, struct mag *m, void *obj)
 {
 	if (!m && !(c->flags & CACHE_NOMAG))
 		m = cache_mag_get(c);

@@ -1,6 +1,7 @@
 /* Self-tests of SMP bring-up and cross-CPU calls (test=smp). */
 #include <x86/apic.h>
 #include "hv/errno.h"
+#include "hv/panic.h"
 #include "hv/printk.h"
 #include "hv/selftest.h"
 #include "hv/smp.h"
@@ -38,4 +39,19 @@ SELFTEST(smp)
 	      cpumask_test(&cpu_online_mask, NR_CPUS - 1));
 	pr_info("smp: %u CPUs online, all answered single and broadcast calls\n", n);
 	return 0;
+}
+
+static int panic_here(void *arg)
+{
+	panic("panic on CPU %u", smp_processor_id());
+}
+
+/* A panic on an AP must stop every other CPU (by NMI) so the log ends with
+ * the panic report; the boot CPU is busy-waiting for the call meanwhile. */
+SELFTEST(panic_on_ap)
+{
+	CHECK(smp_num_online() > 1);
+	smp_call_function_single(1, panic_here, NULL, true);
+	pr_err("the boot CPU was not stopped by the panic on CPU 1\n");
+	return -EIO;
 }

@@ -13,6 +13,7 @@
 #include "hv/acpi.h"
 #include "hv/errno.h"
 #include "hv/mb2.h"
+#include "hv/mm.h"
 #include "hv/options.h"
 #include "hv/page_alloc.h"
 #include "hv/printk.h"
@@ -75,8 +76,10 @@ void ap_main(unsigned int cpu)
 
 static const void *acpi_map_identity(phys_addr_t pa, size_t len, void *ctx)
 {
-	/* Below 4 GiB everything is mapped; firmware tables live there. */
-	if (pa + len < pa || pa + len > 4 * GiB || pa == 0)
+	/* Below 4 GiB everything is mapped but page 0; firmware tables live there. */
+	if (pa < PAGE_SIZE)
+		return mm_low_bios_area(pa, len);
+	if (pa + len < pa || pa + len > 4 * GiB)
 		return NULL;
 	return (const void *)pa;
 }

@@ -12,4 +12,8 @@
  */
 int mm_init(const struct boot_info *bi);
 
+/* The first 0x500 bytes of physical memory (IVT + BIOS data area) as they
+ * were at boot, for [pa, pa+len) inside them; NULL otherwise. */
+const void *mm_low_bios_area(phys_addr_t pa, size_t len);
+
 #endif

@@ -122,5 +122,39 @@ def boot_cases():
     ]
 
 
+def smp_online(n):
+    return [r"smp: %d of %d CPUs online" % (n, n),
+            r"smp: %d CPUs online, all answered single and broadcast calls" % n]
+
+
+def check_panic_stops_others(run):
+    lines = [l for l in run.serial.splitlines() if l.startswith("[cpu")]
+    if not lines or "system halted" not in lines[-1]:
+        return "the log does not end with the panic's last line: %r" % lines[-1:]
+    return None
+
+
+def smp_cases():
+    cases = [Case("qemu-smp-%d" % n, "test=smp", smp=n, expect=smp_online(n),
+                  timeout=120, quick=(n == 2))
+             for n in (1, 2, 4, 8, 64)]
+    return cases + [
+        Case("qemu-smp-maxcpus", "test=smp maxcpus=2", smp=4,
+             expect=smp_online(2) + [r"APIC ID 3 not started \(maxcpus=2\)"]),
+        Case("qemu-smp-nosmp", "test=smp nosmp", smp=4, expect=smp_online(1)),
+        Case("qemu-smp-dead-cpu", "test=smp smp_phantom=77 ap_timeout_ms=200", smp=2,
+             expect=[r"CPU 2 \(APIC ID 77\) did not answer within 200 ms; left offline",
+                     r"smp: 2 of 3 CPUs online"]),
+        Case("qemu-smp-no-acpi", "test=smp", smp=2, extra=["-machine", "pc,acpi=off"],
+             expect=[r"no usable CPU list from ACPI", r"smp: 1 of 1 CPUs online"]),
+        Case("qemu-smp-panic-stops-others", "test=panic_on_ap", smp=4, status="panic",
+             expect=[r"^\[cpu1\] error: PANIC: panic on CPU 1", r"system halted"],
+             check=check_panic_stops_others),
+        Case("uefi-smp-4", "test=smp", emu="uefi", smp=4, expect=smp_online(4)),
+        Case("bochs-smp-4-x2apic", "test=smp", emu="bochs", smp=4,
+             expect=smp_online(4) + [r"apic: x2APIC mode"]),
+    ]
+
+
 def all_cases():
-    return boot_cases()
+    return boot_cases() + smp_cases()

@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -37,13 +38,15 @@ class Image:
         self.elf = os.path.join(build, "hv.elf")
         self.dir = os.path.join(build, "test-isos")
         os.makedirs(self.dir, exist_ok=True)
+        self.lock = threading.Lock()    # tests run in parallel; build each ISO once
 
     def iso(self, cmdline, modules=()):
         key = hashlib.sha1((cmdline + "|" + "|".join(modules)).encode()).hexdigest()[:12]
         path = os.path.join(self.dir, key + ".iso")
-        if not os.path.exists(path) or os.path.getmtime(path) < os.path.getmtime(self.elf):
-            subprocess.run([os.path.join(ROOT, "scripts/mkiso.sh"), self.elf, path, cmdline,
-                            *modules], check=True)
+        with self.lock:
+            if not os.path.exists(path) or os.path.getmtime(path) < os.path.getmtime(self.elf):
+                subprocess.run([os.path.join(ROOT, "scripts/mkiso.sh"), self.elf, path,
+                                cmdline, *modules], check=True)
         return path
 
 

@@ -14,7 +14,7 @@ CMDLINE ?= loglevel=info
 
 WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
 	-Wundef -Wno-unused-parameter -Werror
-INCLUDES := -Iinclude -Iarch/x86/include
+INCLUDES := -Iinclude -Iarch/x86/include -Iarch/x86
 
 KCFLAGS := -std=gnu11 -O2 -g $(WARN) $(INCLUDES) \
 	-ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \

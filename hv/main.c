@@ -19,8 +19,35 @@
 #include <x86/percpu.h>
 #include <x86/tsc.h>
 #include "hv/smp.h"
+#include "hv/debugcon.h"
+#include "hv/hypercall.h"
+#include "hv/kmalloc.h"
+#include "hv/leakcheck.h"
+#include "hv/slab.h"
+#include "hv/virt_cpu.h"
+#include "hv/virt_init.h"
 
 struct boot_info boot_info;
+int64_t hypercall_before_init;
+
+static int parse_fail_init(const char *value, void *arg)
+{
+	return fail_inject_parse(value, &fail_init);
+}
+CMDLINE_OPTION(fail_init, "fail_init", parse_fail_init, NULL,
+	       "make a stage of the virtualization init fail: STAGE, compat@CPU, enable@CPU");
+
+static int parse_slab_debug(const char *value, void *arg)
+{
+	bool on;
+	int r = cmdline_parse_bool(value, &on);
+
+	if (!r)
+		slab_set_debug_default(on);
+	return r;
+}
+CMDLINE_OPTION(slab_debug, "slab_debug", parse_slab_debug, NULL,
+	       "poison freed slab objects and guard their edges");
 
 static int parse_console(const char *value, void *arg)
 {
@@ -102,10 +129,26 @@ void kmain(uint32_t magic, uint64_t info)
 
 	tsc_calibrate();
 	smp_init(&boot_info);
+	if ((r = kmalloc_init()))
+		panic("kmalloc init failed: %s", errno_name(r));
+
+	/* The staged virtualization init; what it takes must come back if it
+	 * rolls back, so measure first. */
+	mem_snapshot(&boot_baseline);
+	struct hypercall_regs probe = { .nr = HC_API_VERSION };
+
+	hypercall_before_init = hypercall_dispatch(&probe);
+	r = virt_init();
+	if (r && !selftest_requested()) {
+		pr_err("hv: no usable hardware virtualization; stopping\n");
+		arch_exit(virt_ops || r != -ENODEV ? HV_EXIT_INIT_FAILED : HV_EXIT_NO_VIRT);
+	}
+	if (!r)
+		virt_status_print();
 
 	selftest_run_requested();
+	debugcon_run_boot_commands();
 
 	pr_info("hv: ready\n");
-	for (;;)                        /* serve cross-CPU calls */
-		__asm__ __volatile__("sti; hlt; cli" ::: "memory");
+	debugcon_loop();
 }

@@ -29,6 +29,11 @@ static const struct selftest *find(const char *name, size_t len)
 	return NULL;
 }
 
+bool selftest_requested(void)
+{
+	return requested[0] != '\0';
+}
+
 void selftest_run_requested(void)
 {
 	int passed = 0, failed = 0;

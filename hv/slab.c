@@ -901,6 +901,14 @@ void cache_shrink(struct cache *c)
 		cache_put(c, m->objs, m->nr);
 		m->nr = 0;
 	}
+	/* The magazine itself goes too, its counts folded into the cache's,
+	 * so a shrunk cache holds no memory beyond its live objects. */
+	if (m) {
+		WRITE_ONCE(c->mag[cpu], NULL);
+		__atomic_fetch_add(&c->allocs, m->allocs, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&c->frees, m->frees, __ATOMIC_RELAXED);
+		cache_free(&mag_cache, m);
+	}
 	local_irq_restore(flags);
 	cache_drop_empty(c);
 }
@@ -912,6 +920,7 @@ void slab_shrink(void)
 	spin_lock(&caches_lock);
 	for (struct cache *c = caches; c; c = c->next)
 		cache_shrink(c);
+	cache_drop_empty(&mag_cache);   /* the magazines freed just now */
 	spin_unlock(&caches_lock);
 	local_irq_restore(flags);
 }

@@ -6,6 +6,7 @@
 #include <x86/apic.h>
 #include <x86/cpu.h>
 #include <x86/paging.h>
+#include <x86/tsc.h>
 #include "hv/errno.h"
 #include "hv/printk.h"
 
@@ -22,7 +23,13 @@
 #define APIC_ESR        0x280
 #define APIC_ICR_LO     0x300
 #define APIC_ICR_HI     0x310
+#define APIC_LVT_TIMER  0x320
 #define APIC_LVT_ERROR  0x370
+#define APIC_TIMER_INIT 0x380
+#define APIC_TIMER_CUR  0x390
+#define APIC_TIMER_DIV  0x3e0
+#define LVT_MASKED      (1U << 16)
+#define LVT_PERIODIC    (1U << 17)
 
 #define ICR_FIXED       0x00000
 #define ICR_NMI         0x00400
@@ -168,4 +175,22 @@ int apic_send_nmi(uint32_t id)
 void apic_send_nmi_all_but_self(void)
 {
 	icr_send(0, ICR_NMI | ICR_ASSERT | ICR_ALL_BUT_SELF);
+}
+
+/* A periodic tick on the calling CPU, so an idle CPU that polls something
+ * (the serial console) wakes from HLT. Calibrated against the TSC. */
+void apic_timer_periodic(uint8_t vector, unsigned int period_us)
+{
+	uint32_t ticks;
+
+	apic_write(APIC_TIMER_DIV, 0x3);                /* divide by 16 */
+	apic_write(APIC_LVT_TIMER, LVT_MASKED | vector);
+	apic_write(APIC_TIMER_INIT, 0xffffffff);
+	udelay(1000);
+	ticks = 0xffffffff - apic_read(APIC_TIMER_CUR);  /* per millisecond */
+	apic_write(APIC_TIMER_INIT, 0);
+	if (!ticks)
+		ticks = 1000;
+	apic_write(APIC_LVT_TIMER, LVT_PERIODIC | vector);
+	apic_write(APIC_TIMER_INIT, (uint32_t)((uint64_t)ticks * period_us / 1000));
 }

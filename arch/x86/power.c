@@ -1,5 +1,6 @@
 /* Ending a run: the emulators' exit ports, and halting a CPU. */
 #include "hv/arch.h"
+#include "hv/reboot.h"
 #include <x86/cpu.h>
 #include <x86/exit_codes.h>
 
@@ -18,5 +19,26 @@ void arch_exit(unsigned int code)
 	if (bochs_exit)         /* Bochs' shutdown port (see docs/debugging.md) */
 		for (const char *s = "Shutdown"; *s; s++)
 			outb(0x8900, (uint8_t)*s);
+	arch_halt();
+}
+
+/* Reset through the ways PCs offer, most reliable first: the PCI reset
+ * control register (0xcf9), the keyboard controller, then a triple fault. */
+void arch_reset(enum reboot_action action)
+{
+	if (action == REBOOT_POWEROFF) {
+		outw(0x604, 0x2000);            /* QEMU q35/PIIX ACPI PM1a: S5 */
+		outw(0xb004, 0x2000);           /* Bochs/older QEMU */
+	}
+	outb(0xcf9, 0x02);
+	outb(0xcf9, 0x06);
+	for (int i = 0; i < 100000 && (inb(0x64) & 0x02); i++)
+		;
+	outb(0x64, 0xfe);
+	{
+		struct { uint16_t limit; uint64_t base; } __packed null_idt = { 0, 0 };
+
+		__asm__ __volatile__("lidt %0; int3" :: "m"(null_idt));
+	}
 	arch_halt();
 }

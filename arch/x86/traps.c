@@ -7,6 +7,7 @@
 #include <x86/cpu.h>
 #include <x86/percpu.h>
 #include <x86/exit_codes.h>
+#include <x86/extable.h>
 #include "hv/arch.h"
 #include "hv/ksyms.h"
 #include "hv/panic.h"
@@ -62,8 +63,17 @@ void trap_entry(struct trap_frame *tf)
 	if (handlers[vec] && handlers[vec](tf))
 		return;
 
+	if (vec == VEC_GP || vec == VEC_UD) {
+		uint64_t fixup = extable_lookup(tf->rip);
+
+		if (fixup) {            /* a fault the code expects and handles */
+			tf->rip = fixup;
+			return;
+		}
+	}
+
 	if (vec == VEC_NMI && panic_in_progress())
-		arch_halt();            /* stopped by the panicking CPU */
+		panic_stop_this_cpu();  /* stopped by the panicking CPU */
 
 	if (vec >= VEC_FIRST_IRQ) {
 		pr_warn("unexpected interrupt vector %u ignored\n", vec);

@@ -3,8 +3,11 @@
 #define HV_BOOT_H
 
 #include "hv/mb2.h"
+#include "hv/types.h"
 
 extern struct boot_info boot_info;
+/* What a hypercall got before the staged init ran (must be "not ready"). */
+extern int64_t hypercall_before_init;
 
 /* Parse the multiboot2 information, or report why not and halt (exit
  * status HV_EXIT_BAD_BOOTINFO). */

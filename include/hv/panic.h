@@ -16,4 +16,13 @@ __printf(1, 2) __noreturn void panic(const char *fmt, ...);
 #include <stdbool.h>
 /* True once some CPU has called panic(). */
 bool panic_in_progress(void);
+
+/*
+ * Run on every CPU when one panics, before it halts: turns virtualization
+ * off (VMCLEAR + VMXOFF, or EFER.SVME clear) and returns the hardware state
+ * read back afterwards (1 on, 0 off). Set by the staged init.
+ */
+extern int (*panic_cpu_hook)(void);
+/* The NMI handler's part: run the hook, report, halt this CPU. */
+__noreturn void panic_stop_this_cpu(void);
 #endif

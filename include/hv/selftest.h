@@ -8,6 +8,7 @@
 #define HV_SELFTEST_H
 
 #include "hv/compiler.h"
+#include "hv/types.h"
 
 struct selftest {
 	const char *name;
@@ -20,6 +21,8 @@ struct selftest {
 		__section(".selftests") __aligned(8) = { #name_, selftest_##name_ }; \
 	static int selftest_##name_(void)
 
+/* True when test= named any test. */
+bool selftest_requested(void);
 /* Run the tests named on the command line, if any; does not return then. */
 void selftest_run_requested(void);
 

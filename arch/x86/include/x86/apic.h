@@ -4,6 +4,7 @@
 
 #include "hv/types.h"
 
+#define VEC_TIMER         0xef  /* local APIC timer tick */
 #define VEC_CALL_FUNCTION 0xf1  /* cross-CPU function call */
 #define VEC_APIC_ERROR    0xfe
 #define VEC_SPURIOUS_APIC 0xff
@@ -24,6 +25,8 @@ int apic_send_ipi(uint32_t apic_id, uint8_t vector);
 int apic_send_nmi(uint32_t apic_id);
 /* NMI to every CPU but the caller (shorthand), for panic. */
 void apic_send_nmi_all_but_self(void);
+
+void apic_timer_periodic(uint8_t vector, unsigned int period_us);
 
 /* The APIC ID of the calling CPU from CPUID (no APIC access needed). */
 uint32_t cpuid_apic_id(void);

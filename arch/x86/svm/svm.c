@@ -1,0 +1,179 @@
+/*
+ * AMD SVM backend (AMD64 APM Vol. 2, ch. 15): turning SVM on and off on a
+ * CPU and checking that every CPU offers the same features.
+ */
+#include <x86/cpu.h>
+#include <x86/extable.h>
+#include "hv/errno.h"
+#include "hv/page_alloc.h"
+#include "hv/printk.h"
+#include "hv/smp.h"
+#include "hv/string.h"
+#include "hv/virt.h"
+#include "svm.h"
+
+#define MSR_VM_CR         0xc0010114
+#define VM_CR_SVMDIS      (1ULL << 4)
+#define MSR_VM_HSAVE_PA   0xc0010117
+
+#define CPUID_SVM_FEATURES 0x8000000a
+#define SVM_FEATURE_NPT    (1U << 0)
+
+/* CPUID 0x8000000A, the boot CPU's; every CPU must match it. */
+static struct {
+	uint32_t revision, asids, features;
+} svm_config;
+
+static void *hsave[NR_CPUS];    /* host save area of each CPU (APM 15.30.4) */
+
+static void set_detail(struct virt_check *chk, enum virt_reason r, const char *d)
+{
+	chk->reason = r;
+	if (d)
+		snprintf(chk->detail, sizeof(chk->detail), "%s", d);
+}
+
+/* What every CPU must pass before it may turn SVM on. */
+static int svm_check_cpu(struct virt_check *chk)
+{
+	uint64_t vm_cr = 0;
+
+	if (!(cpuid(0x80000001).ecx & (1U << 2))) {
+		set_detail(chk, VIRT_REASON_UNSUPPORTED, "CPUID 0x80000001 ECX.SVM");
+		return ERR(-ENODEV);
+	}
+	/* SVMDIS set by firmware (and locked): SVM cannot be enabled (15.30.1). */
+	if (!rdmsr_safe(MSR_VM_CR, &vm_cr) && (vm_cr & VM_CR_SVMDIS)) {
+		set_detail(chk, VIRT_REASON_FW_DISABLED, "VM_CR.SVMDIS");
+		return ERR(-EPERM);
+	}
+	return 0;
+}
+
+static int svm_probe(struct virt_check *chk)
+{
+	int r = svm_check_cpu(chk);
+
+	if (r)
+		return r;
+	if (rdmsr(MSR_EFER) & EFER_SVME) {
+		set_detail(chk, VIRT_REASON_IN_USE, "EFER.SVME already set");
+		return ERR(-EBUSY);
+	}
+	return 0;
+}
+
+static int svm_hardware_setup(struct virt_check *chk)
+{
+	struct cpuid_regs r = cpuid(CPUID_SVM_FEATURES);
+	unsigned int cpu;
+
+	svm_config.revision = r.eax & 0xff;
+	svm_config.asids = r.ebx;
+	svm_config.features = r.edx;
+	if (!(r.edx & SVM_FEATURE_NPT)) {
+		set_detail(chk, VIRT_REASON_MISSING_FEATURE, "nested paging (NPT)");
+		return ERR(-ENODEV);
+	}
+	for_each_cpu(cpu, &cpu_online_mask) {
+		hsave[cpu] = page_zalloc(0);
+		if (!hsave[cpu]) {
+			for (unsigned int c = 0; c < cpu; c++) {
+				page_free(hsave[c], 0);
+				hsave[c] = NULL;
+			}
+			set_detail(chk, VIRT_REASON_NO_MEMORY, "host save areas");
+			return ERR(-ENOMEM);
+		}
+	}
+	pr_info("svm: revision %u, %u ASIDs, features 0x%x (nested paging%s)\n",
+		svm_config.revision, svm_config.asids, svm_config.features,
+		svm_config.features & (1U << 3) ? ", NRIP save" : "");
+	return 0;
+}
+
+static void svm_hardware_unsetup(void)
+{
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		page_free(hsave[cpu], 0);
+		hsave[cpu] = NULL;
+	}
+}
+
+static int svm_check_compat(struct virt_check *chk)
+{
+	struct cpuid_regs r = cpuid(CPUID_SVM_FEATURES);
+	int ret = svm_check_cpu(chk);
+
+	if (ret)
+		return ret;
+	if ((r.eax & 0xff) != svm_config.revision)
+		set_detail(chk, VIRT_REASON_CAP_MISMATCH, "CPUID 0x8000000A EAX (revision)");
+	else if (r.ebx != svm_config.asids)
+		set_detail(chk, VIRT_REASON_CAP_MISMATCH, "CPUID 0x8000000A EBX (ASIDs)");
+	else if (r.edx != svm_config.features)
+		set_detail(chk, VIRT_REASON_CAP_MISMATCH, "CPUID 0x8000000A EDX (features)");
+	else if (!hsave[smp_processor_id()])
+		set_detail(chk, VIRT_REASON_NO_MEMORY, "no host save area");
+	else
+		return 0;
+	return ERR(-EIO);
+}
+
+static int svm_enable(struct virt_check *chk)
+{
+	uint64_t efer = rdmsr(MSR_EFER);
+	void *area = hsave[smp_processor_id()];
+
+	if (efer & EFER_SVME) {
+		set_detail(chk, VIRT_REASON_IN_USE, "EFER.SVME already set");
+		return ERR(-EBUSY);
+	}
+	if (!area) {
+		set_detail(chk, VIRT_REASON_NO_MEMORY, "no host save area");
+		return ERR(-ENOMEM);
+	}
+	wrmsr(MSR_EFER, efer | EFER_SVME);
+	wrmsr(MSR_VM_HSAVE_PA, (uint64_t)area);
+	if (!(rdmsr(MSR_EFER) & EFER_SVME)) {
+		set_detail(chk, VIRT_REASON_ENABLE_FAILED, "EFER.SVME did not stick");
+		return ERR(-EIO);
+	}
+	return 0;
+}
+
+static void svm_disable(void)
+{
+	wrmsr(MSR_VM_HSAVE_PA, 0);
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_SVME);
+}
+
+static int svm_hw_state(void)
+{
+	if (!(rdmsr(MSR_EFER) & EFER_SVME))
+		return 0;
+	return rdmsr(MSR_VM_HSAVE_PA) == (uint64_t)hsave[smp_processor_id()] ? 1 : -1;
+}
+
+static void svm_emergency_disable(void)
+{
+	/* GIF might be clear if we were stopped between CLGI and STGI. */
+	if (rdmsr(MSR_EFER) & EFER_SVME) {
+		__asm__ __volatile__("stgi");
+		svm_disable();
+	}
+}
+
+const struct virt_ops svm_ops = {
+	.name = "svm",
+	.probe = svm_probe,
+	.hardware_setup = svm_hardware_setup,
+	.hardware_unsetup = svm_hardware_unsetup,
+	.check_compat = svm_check_compat,
+	.enable = svm_enable,
+	.disable = svm_disable,
+	.hw_state = svm_hw_state,
+	.emergency_disable = svm_emergency_disable,
+	.vcpu_size = sizeof(struct svm_vcpu),
+	.vcpu_align = __alignof__(struct svm_vcpu),
+};

@@ -1,0 +1,207 @@
+/* The serial debug console (hv/debugcon.h). */
+#include "hv/debugcon.h"
+#include "hv/arch.h"
+#include "hv/console.h"
+#include "hv/cpu_hotplug.h"
+#include "hv/debug_stats.h"
+#include "hv/errno.h"
+#include "hv/leakcheck.h"
+#include "hv/options.h"
+#include "hv/page_alloc.h"
+#include "hv/printk.h"
+#include "hv/reboot.h"
+#include "hv/slab.h"
+#include "hv/smp.h"
+#include "hv/string.h"
+#include "hv/syscore.h"
+#include "hv/virt_cpu.h"
+#include "hv/virt_init.h"
+#include <x86/exit_codes.h>
+
+static char boot_cmds[256];
+
+static int parse_debugcmd(const char *value, void *arg)
+{
+	if (!value || strlen(value) >= sizeof(boot_cmds))
+		return -EINVAL;
+	memcpy(boot_cmds, value, strlen(value) + 1);
+	return 0;
+}
+CMDLINE_OPTION(debugcmd, "debugcmd", parse_debugcmd, NULL,
+	       "debug console commands to run at boot: CMD[,CMD...], ':' for spaces");
+
+static int parse_cpu(const char *arg, unsigned int *cpu)
+{
+	unsigned int v = 0;
+
+	if (!arg || !*arg)
+		return -EINVAL;
+	for (; *arg; arg++) {
+		if (*arg < '0' || *arg > '9' || v >= NR_CPUS)
+			return -EINVAL;
+		v = v * 10 + (unsigned int)(*arg - '0');
+	}
+	if (v >= NR_CPUS)
+		return -EINVAL;
+	*cpu = v;
+	return 0;
+}
+
+static void show_cache(const struct cache_stats *st, void *arg)
+{
+	pr_info("  %-16s size %5lu align %4lu  in use %6lu  slabs %4lu  pages %5lu\n",
+		st->name, st->obj_size, st->align, st->in_use, st->slabs, st->pages);
+}
+
+static int cmd_help(const char *arg);
+
+static int cmd_virt(const char *arg) { virt_status_print(); return 0; }
+static int cmd_stats(const char *arg) { return debug_stats_show(arg && *arg ? arg : NULL); }
+static int cmd_caches(const char *arg) { cache_for_each(show_cache, NULL); return 0; }
+static int cmd_leakcheck(const char *arg) { return mem_compare(&boot_baseline, "since boot"); }
+static int cmd_suspend(const char *arg) { return syscore_suspend(); }
+static int cmd_resume(const char *arg) { syscore_resume(); return 0; }
+static int cmd_virt_init(const char *arg) { fail_init.stage = -1; return virt_init(); }
+static int cmd_virt_exit(const char *arg) { virt_exit(); return 0; }
+static int cmd_reboot(const char *arg) { hv_reboot(REBOOT_RESET); }
+static int cmd_poweroff(const char *arg) { hv_reboot(REBOOT_POWEROFF); }
+
+static int cmd_mem(const char *arg)
+{
+	struct page_stats st;
+
+	page_get_stats(&st);
+	pr_info("pages: %lu total, %lu free, %lu used; %lu allocs, %lu frees, %lu failures\n",
+		st.total_pages, st.free_pages, st.used_pages, st.allocs, st.frees, st.failures);
+	return 0;
+}
+
+static int cmd_cpus(const char *arg)
+{
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		if (cpumask_test(&cpu_online_mask, cpu) || cpu_is_parked(cpu))
+			pr_info("cpu %u: APIC ID %u, %s\n", cpu, cpu_apic_id[cpu],
+				cpu_is_parked(cpu) ? "offline" : "online");
+	return 0;
+}
+
+static int cmd_offline(const char *arg)
+{
+	unsigned int cpu;
+
+	return parse_cpu(arg, &cpu) ? -EINVAL : cpu_offline(cpu);
+}
+
+static int cmd_online(const char *arg)
+{
+	unsigned int cpu;
+
+	return parse_cpu(arg, &cpu) ? -EINVAL : cpu_online(cpu);
+}
+
+static int cmd_exit(const char *arg)
+{
+	arch_exit(arg && !strcmp(arg, "fail") ? HV_EXIT_FAIL : HV_EXIT_PASS);
+}
+
+static const struct {
+	const char *name, *help;
+	int (*fn)(const char *arg);
+} commands[] = {
+	{ "help", "this list", cmd_help },
+	{ "virt", "per-CPU virtualization state, read back from the hardware", cmd_virt },
+	{ "stats", "debug statistics [NAME]", cmd_stats },
+	{ "caches", "slab caches", cmd_caches },
+	{ "mem", "page allocator counters", cmd_mem },
+	{ "leakcheck", "compare memory with the boot baseline", cmd_leakcheck },
+	{ "cpus", "CPUs and their APIC IDs", cmd_cpus },
+	{ "offline", "offline CPU: take a CPU offline", cmd_offline },
+	{ "online", "online CPU: bring it back", cmd_online },
+	{ "suspend", "run the suspend hooks (virtualization off)", cmd_suspend },
+	{ "resume", "run the resume hooks", cmd_resume },
+	{ "virt_exit", "tear the virtualization init down", cmd_virt_exit },
+	{ "virt_init", "run the virtualization init again", cmd_virt_init },
+	{ "reboot", "reset the machine (virtualization off first)", cmd_reboot },
+	{ "poweroff", "power the machine off", cmd_poweroff },
+	{ "exit", "end the run: exit [pass|fail] (test harness)", cmd_exit },
+};
+
+static int cmd_help(const char *arg)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		pr_info("  %-10s %s\n", commands[i].name, commands[i].help);
+	return 0;
+}
+
+int debugcon_exec(const char *line)
+{
+	char buf[128];
+	size_t n = strnlen(line, sizeof(buf) - 1);
+	char *arg;
+	int r;
+
+	memcpy(buf, line, n);
+	buf[n] = '\0';
+	while (n && buf[n - 1] == ' ')
+		buf[--n] = '\0';
+	if (!n)
+		return 0;
+	arg = strchr(buf, ' ');
+	if (arg)
+		*arg++ = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(buf, commands[i].name))
+			continue;
+		pr_info("debugcon> %s%s%s\n", buf, arg ? " " : "", arg ? arg : "");
+		r = commands[i].fn(arg);
+		pr_info("debugcon: %s: %s\n", buf, r ? errno_name(r) : "ok");
+		return r;
+	}
+	pr_err("debugcon: unknown command '%s' (try help)\n", buf);
+	return -EINVAL;
+}
+
+void debugcon_run_boot_commands(void)
+{
+	char line[sizeof(boot_cmds)];
+	const char *p = boot_cmds;
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		memcpy(line, p, n);
+		line[n] = '\0';
+		for (size_t i = 0; i < n; i++)
+			if (line[i] == ':')
+				line[i] = ' ';
+		debugcon_exec(line);
+		p += n + (comma ? 1 : 0);
+	}
+}
+
+void debugcon_loop(void)
+{
+	char line[128];
+	size_t len = 0;
+
+	arch_idle_tick_start();
+	for (;;) {
+		int c;
+
+		arch_idle();
+		while ((c = console_getc()) >= 0) {
+			if (c == '\r' || c == '\n') {
+				line[len] = '\0';
+				len = 0;
+				debugcon_exec(line);
+			} else if ((c == 0x7f || c == '\b') && len) {
+				len--;
+			} else if (c >= ' ' && c < 0x7f && len < sizeof(line) - 1) {
+				line[len++] = (char)c;
+			}
+		}
+	}
+}

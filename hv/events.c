@@ -1,0 +1,74 @@
+/* Deferred work queue (hv/events.h). */
+#include "hv/events.h"
+#include "hv/errno.h"
+#include "hv/kmalloc.h"
+#include "hv/spinlock.h"
+
+struct event_queue {
+	spinlock_t lock;
+	struct work *head, **tail;
+	uint64_t queued, ran;
+};
+
+static struct event_queue *queue;
+
+int events_init(void)
+{
+	struct event_queue *q = kzalloc(sizeof(*q));
+
+	if (!q)
+		return ERR(-ENOMEM);
+	q->tail = &q->head;
+	queue = q;
+	return 0;
+}
+
+void events_exit(void)
+{
+	events_run();
+	kfree(queue);
+	queue = NULL;
+}
+
+int events_queue(struct work *w)
+{
+	struct event_queue *q = queue;
+
+	if (!q)
+		return ERR(-EAGAIN);
+	spin_lock(&q->lock);
+	if (!w->queued) {
+		w->queued = true;
+		w->next = NULL;
+		*q->tail = w;
+		q->tail = &w->next;
+		q->queued++;
+	}
+	spin_unlock(&q->lock);
+	return 0;
+}
+
+unsigned int events_run(void)
+{
+	struct event_queue *q = queue;
+	struct work *list;
+	unsigned int n = 0;
+
+	if (!q)
+		return 0;
+	spin_lock(&q->lock);
+	list = q->head;
+	q->head = NULL;
+	q->tail = &q->head;
+	spin_unlock(&q->lock);
+	while (list) {
+		struct work *w = list;
+
+		list = w->next;
+		w->queued = false;
+		w->fn(w);
+		n++;
+	}
+	__atomic_fetch_add(&q->ran, n, __ATOMIC_RELAXED);
+	return n;
+}

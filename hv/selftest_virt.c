@@ -1,5 +1,7 @@
 /* Self-tests of the staged virtualization init (test=virt, test=virt_rollback). */
 #include "hv/boot.h"
+#include "hv/cpu_hotplug.h"
+#include "hv/syscore.h"
 #include "hv/errno.h"
 #include "hv/hypercall.h"
 #include "hv/leakcheck.h"
@@ -88,4 +90,50 @@ SELFTEST(virt_rollback)
 	if ((r = check_hw_all(0)))
 		return r;
 	return mem_compare(&boot_baseline, "after a full init and exit");
+}
+
+/* Hardware state of one started CPU (online or parked), read on it. */
+static int hw_of(unsigned int cpu)
+{
+	return smp_call_function_started(cpu, hw_state, NULL);
+}
+
+static int expect_hw(unsigned int ncpus, unsigned int off_cpu, bool all_off, const char *when)
+{
+	for (unsigned int cpu = 0; cpu < ncpus; cpu++) {
+		int want = all_off || cpu == off_cpu ? 0 : 1, got = hw_of(cpu);
+
+		if (got != want) {
+			pr_err("virt: %s: CPU %u reads back %d, expected %d\n", when, cpu, got, want);
+			return -EIO;
+		}
+	}
+	pr_info("virt: %s: hardware state as expected on %u CPUs\n", when, ncpus);
+	return 0;
+}
+
+/*
+ * The paths that turn virtualization off and on compose: offline, suspend,
+ * resume and online in an order where each must respect the others.
+ */
+SELFTEST(virt_paths)
+{
+	unsigned int n = smp_num_online(), victim = n - 1;
+
+	CHECK(virt_ready() && n >= 2);
+	CHECK(expect_hw(n, NR_CPUS, false, "booted") == 0);
+	CHECK(cpu_offline(victim) == 0);
+	CHECK(expect_hw(n, victim, false, "CPU offline") == 0);
+	CHECK(hcall(HC_VIRT_STATUS, victim) == HV_VIRT_OFF);
+	CHECK(syscore_suspend() == 0);
+	CHECK(hcall(HC_API_VERSION, 0) == -HV_EAGAIN);     /* no calls while suspended */
+	CHECK(expect_hw(n, victim, true, "suspended") == 0);
+	syscore_resume();
+	CHECK(expect_hw(n, victim, false, "resumed, CPU still offline") == 0);
+	CHECK(cpu_online(victim) == 0);
+	CHECK(expect_hw(n, NR_CPUS, false, "CPU back online") == 0);
+	CHECK(cpu_offline(0) == -EINVAL);
+	CHECK(cpu_online(victim) == -EALREADY);
+	CHECK(hcall(HC_API_VERSION, 0) == HV_API_VERSION);
+	return 0;
 }

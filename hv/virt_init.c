@@ -412,7 +412,9 @@ out_unreg_cpu:
 	undo(STAGE_CPU_NOTIFIER);
 	notifier_unregister(&cpu_notifiers, &virt_cpu_nb);
 out_free_2:
-	/* The compatibility check allocates nothing: fall through. */
+	/* The compatibility check allocates nothing; it is logged anyway so
+	 * the undo log always lists every stage before the failed one. */
+	undo(STAGE_COMPAT);
 out_free_1:
 	undo(STAGE_HW_SETUP);
 	virt_ops->hardware_unsetup();

@@ -50,6 +50,12 @@ CMDLINE_OPTION(ap_timeout, "ap_timeout_ms", cmdline_handle_u64, &ap_timeout_ms,
 CMDLINE_OPTION(smp_phantom, "smp_phantom", cmdline_handle_u64, &phantom_apic,
 	       "test: also try to start a CPU with this APIC ID (it cannot answer)");
 
+/* Brought up at boot and still answering its mailbox (online or parked). */
+bool cpu_started(unsigned int cpu)
+{
+	return cpu == 0 || (cpu < NR_CPUS && ap_state[cpu] == AP_ONLINE);
+}
+
 unsigned int smp_num_online(void)
 {
 	return cpumask_weight(&cpu_online_mask);

@@ -7,6 +7,7 @@
  */
 #include <x86/apic.h>
 #include <x86/cpu.h>
+#include <x86/percpu.h>
 #include <x86/trap.h>
 #include <x86/tsc.h>
 #include "hv/errno.h"
@@ -110,13 +111,11 @@ static uint64_t deadline_from_now(void)
 	return rdtsc() + smp_call_timeout_us * tsc_khz() / 1000;
 }
 
-int smp_call_function_single(unsigned int cpu, smp_call_fn fn, void *arg, bool wait)
+static int call_single(unsigned int cpu, smp_call_fn fn, void *arg, bool wait)
 {
 	unsigned long flags;
 	int r;
 
-	if (cpu >= NR_CPUS || !cpumask_test_atomic(&cpu_online_mask, cpu))
-		return ERR(-ENODEV);
 	flags = local_irq_save();
 	if (cpu == smp_processor_id()) {
 		r = fn(arg);
@@ -132,6 +131,20 @@ int smp_call_function_single(unsigned int cpu, smp_call_fn fn, void *arg, bool w
 	}
 	local_irq_restore(flags);
 	return r;
+}
+
+int smp_call_function_single(unsigned int cpu, smp_call_fn fn, void *arg, bool wait)
+{
+	if (cpu >= NR_CPUS || !cpumask_test_atomic(&cpu_online_mask, cpu))
+		return ERR(-ENODEV);
+	return call_single(cpu, fn, arg, wait);
+}
+
+int smp_call_function_started(unsigned int cpu, smp_call_fn fn, void *arg)
+{
+	if (cpu >= NR_CPUS || !cpu_started(cpu))
+		return ERR(-ENODEV);
+	return call_single(cpu, fn, arg, true);
 }
 
 int smp_call_function_all(smp_call_fn fn, void *arg, int *results)

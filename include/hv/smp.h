@@ -9,7 +9,6 @@
  * GS-relative load); on the host test build a thread-local tests assign. */
 unsigned int smp_processor_id(void);
 
-#ifndef HV_HOST
 #include "hv/cpumask.h"
 
 /* CPUs that are up and answer cross-CPU calls. */
@@ -42,7 +41,10 @@ int smp_call_function_single(unsigned int cpu, smp_call_fn fn, void *arg, bool w
  */
 int smp_call_function_all(smp_call_fn fn, void *arg, int *results);
 
+/* As smp_call_function_single(wait=true), also for a CPU that is started
+ * but offline (parked): for reading its state in tests and diagnostics. */
+int smp_call_function_started(unsigned int cpu, smp_call_fn fn, void *arg);
+
 extern uint64_t smp_call_timeout_us;
-#endif
 
 #endif

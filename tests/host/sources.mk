@@ -9,3 +9,19 @@ HOST_SRCS := \
 	hv/memmap.c \
 	hv/page_alloc.c \
 	hv/slab.c
+# The staged virtualization init and its stage subsystems, on a fake machine
+# of CPUs (tests/host/host_smp.c: cross-CPU calls, arch_virt_select).
+HOST_SRCS += \
+	hv/async_work.c \
+	hv/cpu_hotplug.c \
+	hv/debug_stats.c \
+	hv/devops.c \
+	hv/events.c \
+	hv/fail_inject.c \
+	hv/hypercall.c \
+	hv/notifier.c \
+	hv/preempt.c \
+	hv/syscore.c \
+	hv/virt_cpu.c \
+	hv/virt_init.c \
+	tests/host/host_smp.c

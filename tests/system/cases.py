@@ -156,5 +156,82 @@ def smp_cases():
     ]
 
 
+# Mirrors enum virt_stage (include/hv/virt_init.h).
+STAGES = ["arch", "events", "cpumask", "hw_setup", "compat", "cpu_notifier",
+          "reboot_notifier", "vcpu_cache", "async", "hypercall", "syscore", "preempt",
+          "debug", "devops", "enable"]
+
+
+def check_undo_order(failed):
+    """The undo lines must name every stage before `failed`, in reverse."""
+    stage = failed.split("@")[0]
+    expected = list(reversed(STAGES[:STAGES.index(stage)]))
+
+    def check(run):
+        first_init = run.serial.split("selftest virt_rollback: running")[0]
+        undone = re.findall(r"virt: undo (\w+)$", first_init, re.M)
+        if undone != expected:
+            return "undo order %s, expected %s" % (undone, expected)
+        return None
+    return check
+
+
+def rollback_case(stage, emu="qemu", smp=2):
+    return Case("%s-fail-init-%s" % (emu, stage.replace("@", "-at-")),
+                "test=virt_rollback fail_init=%s" % stage, emu=emu, smp=smp,
+                expect=[r"virt: init failed", r"leakcheck: after rollback: .* as before",
+                        r"virt: retrying the init", r"leakcheck: after a full init and exit: .* as before",
+                        r"selftest virt_rollback: PASS"],
+                check=check_undo_order(stage))
+
+
+def virt_on(n, backend):
+    return [r"virt: %s on in %d CPUs" % (backend, n),
+            r"virt: on in every CPU, hypercalls answered"] + \
+        [r"virt: cpu %d hardware reads back on" % c for c in range(n)]
+
+
+def virt_cases():
+    cases = [Case("qemu-virt-smp-%d" % n, "test=virt", smp=n, expect=virt_on(n, "svm"),
+                  quick=(n == 4)) for n in (1, 4, 8)]
+    cases += [rollback_case(st) for st in STAGES if st != "devops"]
+    cases += [rollback_case("compat@1"), rollback_case("enable@1"),
+              rollback_case("compat@3", smp=4), rollback_case("enable@2", smp=4)]
+    cases += [rollback_case(st, emu="bochs") for st in ("hw_setup", "compat@1", "enable@1", "debug")]
+    return cases + [
+        Case("qemu-fail-init-devops-warns", "test=virt fail_init=devops", smp=2,
+             expect=[r"warning: virt: device ops registry failed", r"selftest virt: PASS"]),
+        Case("bochs-virt-smp-2", "test=virt", emu="bochs", smp=2, expect=virt_on(2, "vmx") +
+             [r"vmx: VMCS revision 0x[0-9a-f]+, EPT, unrestricted guest"]),
+        Case("bochs-virt-paths", "test=virt_paths", emu="bochs", smp=2),
+        Case("qemu-no-svm", "", cpu="qemu64,-svm", status="no_virt",
+             expect=[r"virt: no hardware virtualization: no VMX/SVM",
+                     r"no usable hardware virtualization; stopping"]),
+        Case("qemu-virt-paths", "test=virt_paths", smp=4,
+             expect=[r"CPU offline: hardware state as expected",
+                     r"resumed, CPU still offline: hardware state as expected",
+                     r"CPU back online: hardware state as expected"]),
+        Case("qemu-reboot-virt-off", "debugcmd=reboot", smp=4, status=None,
+             check=check_reboot),
+        Case("qemu-panic-virt-off", "test=panic_on_ap", smp=4, status="panic",
+             expect=[r"panic: 3 of 3 other CPUs stopped; virtualization still on in 0 CPUs"]),
+        Case("qemu-debugcon-commands", "debugcmd=virt,stats,caches,mem,cpus,bogus,exit", smp=2,
+             expect=[r"debugcon: virt: ok", r"--- virt_counters ---", r"vcpu +size",
+                     r"debugcon: unknown command 'bogus'"]),
+    ]
+
+
+def check_reboot(run):
+    if run.status != 0:
+        return "QEMU exit status %s, expected 0 (reset with -no-reboot)" % run.status
+    tail = run.serial.split("debugcon> reboot")[-1]
+    rows = re.findall(r"virt: +(\d+) +\d+ +(\w+) +(\w+)", tail)
+    if len(rows) != 4 or any(hw != "off" for _, _, hw in rows):
+        return "after reboot the hardware read back %s" % rows
+    if "reboot: resetting" not in tail:
+        return "no reset line"
+    return None
+
+
 def all_cases():
-    return boot_cases() + smp_cases()
+    return boot_cases() + smp_cases() + virt_cases()

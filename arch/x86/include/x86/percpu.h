@@ -43,5 +43,6 @@ static inline struct percpu *this_cpu(void)
 /* Point GS at `pc` and load its GDT, TSS and the shared IDT. */
 void percpu_install(struct percpu *pc, unsigned int cpu, uint32_t apic_id);
 struct percpu *percpu_bsp(void);
+bool cpu_started(unsigned int cpu);
 
 #endif

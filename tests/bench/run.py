@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""The benchmark runner behind `make bench`.
+
+Each benchmark is a function in BENCHES: it gets a Context, prints its own
+table (measured figures beside their baseline) and returns True when it
+measured, False when it failed, None when it was skipped. Add a benchmark
+by writing one more function and listing it in BENCHES.
+Everything runs one emulator at a time so the figures do not compete for
+the host's cores."""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+import harness  # noqa: E402
+from harness import EXIT, qemu_status  # noqa: E402
+
+
+class Context:
+    def __init__(self, args):
+        self.args = args
+        self.build = args.build
+        self.img = harness.Image(args.build)
+
+
+def dash(v, f="%.0f"):
+    return f % v if v is not None else "-"
+
+
+def title(text):
+    print("\n== %s ==" % text, flush=True)
+
+
+# ------------------------------------------------------------ SMP bring-up
+
+SMP_COUNTS = (1, 2, 4, 8, 16, 32, 64)
+SDM_INIT_US = 10000        # INIT to first SIPI (SDM Vol. 3A, 8.4.4.1)
+SDM_SIPI_US = 200          # after each SIPI
+SMP_LINE = re.compile(r"smp: (\d+) of (\d+) CPUs online in (\d+) us from entry")
+
+
+def bench_smp_bringup(ctx):
+    """Entry to 'all CPUs online' for each -smp count, against the cost of
+    starting the APs one at a time with the SDM's delays."""
+    reps = ctx.args.reps
+    title("SMP bring-up: entry to all CPUs online (QEMU TCG, test=smp, %d runs each)" % reps)
+    print("QEMU TCG's TSC follows host time: these figures are noisy (host load,\n"
+          "vCPU threads sharing the host's cores); compare medians, not single runs.\n"
+          "'from entry' includes memory init and TSC calibration before the APs start;\n"
+          "'APs med/min' is median(N) - median(1) / min(N) - min(1): starting the N-1 APs.\n"
+          "Sequential: each AP alone gets INIT, 10 ms, SIPI, 200 us, SIPI, 200 us\n"
+          "(SDM delays only, %.1f ms per AP), added to the 1-CPU median." %
+          ((SDM_INIT_US + 2 * SDM_SIPI_US) / 1000.0), flush=True)
+    iso = ctx.img.iso("test=smp")
+    times = {n: [] for n in SMP_COUNTS}
+    errors = []
+    # Repetition outermost, so a burst of host load spreads over all counts.
+    for rep in range(reps):
+        for n in SMP_COUNTS:
+            r = harness.run_qemu(iso, smp=n, timeout=120)
+            m = SMP_LINE.search(r.serial)
+            if r.timed_out or r.status != qemu_status(EXIT["pass"]) or not m:
+                errors.append("-smp %d run %d: status %s%s, %s" % (
+                    n, rep + 1, r.status, " (timed out)" if r.timed_out else "",
+                    m.group(0) if m else "no 'smp: ... online' line"))
+                continue
+            online, wanted = int(m.group(1)), int(m.group(2))
+            if online != n or wanted != n:
+                errors.append("-smp %d run %d: %s" % (n, rep + 1, m.group(0)))
+                continue
+            times[n].append(int(m.group(3)))
+
+    base = statistics.median(times[1]) if times[1] else None
+    base_min = min(times[1]) if times[1] else None
+    per_ap = SDM_INIT_US + 2 * SDM_SIPI_US
+    print("%5s %10s %10s %11s %10s   %13s %11s %8s" % (
+        "CPUs", "median us", "min us", "APs med us", "APs min us",
+        "sequential us", "seq APs us", "seq/ours"))
+    for n in SMP_COUNTS:
+        t = times[n]
+        if not t:
+            print("%5d %10s" % (n, "failed"))
+            continue
+        med = statistics.median(t)
+        seq_aps = (n - 1) * per_ap
+        print("%5d %10.0f %10d %11s %10s   %13s %11d %8s" % (
+            n, med, min(t),
+            dash(med - base if base is not None else None),
+            dash(min(t) - base_min if base_min is not None else None),
+            dash(base + seq_aps if base is not None else None), seq_aps,
+            dash((base + seq_aps) / med if base is not None else None, "%.2f")))
+    if times[2] and times[64]:
+        r_med = statistics.median(times[64]) / statistics.median(times[2])
+        r_min = min(times[64]) / min(times[2])
+        print("ratio 64 CPUs / 2 CPUs: %.2f (medians), %.2f (minima); "
+              "sequential would be %.2f" % (
+                  r_med, r_min,
+                  (base + 63 * per_ap) / (base + per_ap) if base is not None else 0))
+    for e in errors:
+        print("error: " + e)
+    return not errors
+
+
+# ------------------------------------------------------------ slab allocator
+
+def bench_slab(ctx):
+    """scripts/bench-slab.sh prints its own table (ours beside glibc)."""
+    title("slab allocator fast path")
+    script = os.path.join(ROOT, "scripts", "bench-slab.sh")
+    if not os.path.exists(script):
+        print("slab bench: scripts/bench-slab.sh missing")
+        return None             # skipped, not failed
+    p = subprocess.run([script, ctx.build], cwd=ROOT, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=600)
+    sys.stdout.write(p.stdout.decode("utf-8", "replace"))
+    if p.returncode:
+        print("slab bench: scripts/bench-slab.sh exited with status %d" % p.returncode)
+    return p.returncode == 0
+
+
+# Each prints its own table; append new benchmarks here.
+BENCHES = [bench_smp_bringup, bench_slab]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--only", default="", help="regex: run the benchmarks whose name matches")
+    ap.add_argument("--reps", type=int, default=3, help="boots per configuration")
+    ap.add_argument("--list", action="store_true", help="list the benchmarks")
+    args = ap.parse_args()
+
+    benches = [b for b in BENCHES if re.search(args.only, b.__name__)]
+    if args.list:
+        for b in BENCHES:
+            print("%-24s %s" % (b.__name__, (b.__doc__ or "").splitlines()[0]))
+        return 0
+    ctx = Context(args)
+    failed, skipped = [], []
+    start = time.monotonic()
+    for b in benches:
+        try:
+            ok = b(ctx)
+        except Exception as e:  # one broken bench must not hide the others
+            print("%s: harness error: %r" % (b.__name__, e))
+            ok = False
+        if ok is None:
+            skipped.append(b.__name__)
+        elif not ok:
+            failed.append(b.__name__)
+    print("\n%d benchmarks in %.0f s%s%s" % (
+        len(benches), time.monotonic() - start,
+        "; skipped: " + ", ".join(skipped) if skipped else "",
+        "; incomplete: " + ", ".join(failed) if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

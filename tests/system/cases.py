@@ -233,5 +233,17 @@ def check_reboot(run):
     return None
 
 
+def slab_cases():
+    return [
+        Case("qemu-slab-smp-4", "test=slab_smp", smp=4,
+             expect=[r"slab: 4 CPUs did 76800 allocs and 76800 frees",
+                     r"leakcheck: after concurrent slab use: .* as before"]),
+        Case("bochs-slab-smp-2", "test=slab_smp", emu="bochs", smp=2,
+             expect=[r"leakcheck: after concurrent slab use: .* as before"]),
+        Case("qemu-slab-double-free", "test=slab_double_free", status="panic",
+             expect=[r"PANIC: cache 'selftest-dbg': double free", r"backtrace:"]),
+    ]
+
+
 def all_cases():
-    return boot_cases() + smp_cases() + virt_cases()
+    return boot_cases() + smp_cases() + virt_cases() + slab_cases()

@@ -24,32 +24,30 @@ void syscore_unregister(struct syscore_ops *ops)
 		}
 }
 
+/* Resume [o, stop) in the reverse order of their suspend. */
+static void resume_range(struct syscore_ops *o, struct syscore_ops *stop)
+{
+	if (o == stop)
+		return;
+	resume_range(o->next, stop);
+	if (o->resume)
+		o->resume();
+}
+
 int syscore_suspend(void)
 {
 	for (struct syscore_ops *o = head; o; o = o->next) {
 		int r = o->suspend ? o->suspend() : 0;
 
 		if (r) {
-			for (struct syscore_ops *u = head; u != o; u = u->next)
-				if (u->resume)
-					u->resume();
+			resume_range(head, o);
 			return r;
 		}
 	}
 	return 0;
 }
 
-/* Resume in the reverse order of suspend. */
-static void resume_from(struct syscore_ops *o)
-{
-	if (!o)
-		return;
-	resume_from(o->next);
-	if (o->resume)
-		o->resume();
-}
-
 void syscore_resume(void)
 {
-	resume_from(head);
+	resume_range(head, NULL);
 }

@@ -31,12 +31,20 @@ const char *virt_cpu_state_name(enum virt_cpu_state s)
 	return s == VIRT_CPU_ON ? "on" : s == VIRT_CPU_FAILED ? "failed" : "off";
 }
 
-/* Bring the hardware in line with the counts. */
-static int update(void)
+struct virt_counts virt_counts;
+
+bool virt_cpu_wanted(unsigned int cpu)
+{
+	return virt_counts.users && !virt_counts.suspends && !virt_counts.rebooting &&
+	       !virt_cpu[cpu].offline;
+}
+
+/* Bring the calling CPU's hardware in line with what is wanted. */
+static int sync_this_cpu(void)
 {
 	unsigned int cpu = smp_processor_id();
 	struct virt_cpu *vc = &virt_cpu[cpu];
-	bool want = vc->refs && !vc->blocks;
+	bool want = virt_cpu_wanted(cpu);
 	bool on = vc->state == VIRT_CPU_ON;
 
 	if (want == on)
@@ -66,41 +74,16 @@ static int update(void)
 	return 0;
 }
 
-int virt_cpu_get(void)
+int virt_cpu_offline(void)
 {
-	struct virt_cpu *vc = &virt_cpu[smp_processor_id()];
-	int r;
-
-	vc->refs++;
-	r = update();
-	if (r)
-		vc->refs--;
-	return r;
+	virt_cpu[smp_processor_id()].offline = true;
+	return sync_this_cpu();
 }
 
-void virt_cpu_put(void)
+int virt_cpu_online(void)
 {
-	struct virt_cpu *vc = &virt_cpu[smp_processor_id()];
-
-	if (vc->refs) {
-		vc->refs--;
-		update();
-	}
-}
-
-int virt_cpu_block(void)
-{
-	virt_cpu[smp_processor_id()].blocks++;
-	return update();
-}
-
-int virt_cpu_unblock(void)
-{
-	struct virt_cpu *vc = &virt_cpu[smp_processor_id()];
-
-	if (vc->blocks)
-		vc->blocks--;
-	return update();
+	virt_cpu[smp_processor_id()].offline = false;
+	return sync_this_cpu();
 }
 
 void virt_cpu_fail(unsigned int cpu, const struct virt_check *chk)
@@ -111,23 +94,28 @@ void virt_cpu_fail(unsigned int cpu, const struct virt_check *chk)
 
 void virt_cpu_reset_all(void)
 {
-	memset(virt_cpu, 0, sizeof(virt_cpu));
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		bool offline = virt_cpu[cpu].offline;
+
+		memset(&virt_cpu[cpu], 0, sizeof(virt_cpu[cpu]));
+		virt_cpu[cpu].offline = offline;
+	}
+	memset(&virt_counts, 0, sizeof(virt_counts));
 }
 
-static int get_fn(void *arg) { return virt_cpu_get(); }
-static int put_fn(void *arg) { virt_cpu_put(); return 0; }
-static int block_fn(void *arg) { return virt_cpu_block(); }
-static int unblock_fn(void *arg) { return virt_cpu_unblock(); }
+static int sync_fn(void *arg)
+{
+	return sync_this_cpu();
+}
 
-/* Run fn everywhere; if some CPU fails, run undo on the ones that did not
- * and return the first error. */
-static int all_or_nothing(smp_call_fn fn, smp_call_fn undo, const char *what)
+/* Sync every online CPU; report each failure; return the first error. */
+static int sync_all(const char *what)
 {
 	static int results[NR_CPUS];
 	unsigned int cpu;
 	int first = 0;
 
-	smp_call_function_all(fn, NULL, results);
+	smp_call_function_all(sync_fn, NULL, results);
 	for_each_cpu(cpu, &cpu_online_mask) {
 		if (!results[cpu])
 			continue;
@@ -142,34 +130,50 @@ static int all_or_nothing(smp_call_fn fn, smp_call_fn undo, const char *what)
 		if (!first)
 			first = results[cpu];
 	}
-	if (first) {
-		for_each_cpu(cpu, &cpu_online_mask)
-			if (!results[cpu]) {
-				pr_info("virt: undo %s on CPU %u\n", what, cpu);
-				smp_call_function_single(cpu, undo, NULL, true);
-			}
-	}
 	return first;
 }
 
 int virt_enable_all(void)
 {
-	return all_or_nothing(get_fn, put_fn, "enable");
+	unsigned int cpu;
+	int r;
+
+	virt_counts.users++;
+	r = sync_all("enable");
+	if (r) {
+		virt_counts.users--;
+		for_each_cpu(cpu, &cpu_online_mask)
+			if (virt_cpu[cpu].state == VIRT_CPU_ON)
+				pr_info("virt: undo enable on CPU %u\n", cpu);
+		sync_all("disable");
+	}
+	return r;
 }
 
 void virt_disable_all(void)
 {
-	smp_call_function_all(put_fn, NULL, NULL);
+	if (virt_counts.users)
+		virt_counts.users--;
+	sync_all("disable");
 }
 
-int virt_block_all(void)
+int virt_suspend_all(void)
 {
-	return all_or_nothing(block_fn, unblock_fn, "disable");
+	virt_counts.suspends++;
+	return sync_all("disable");
 }
 
-int virt_unblock_all(void)
+int virt_resume_all(void)
 {
-	return all_or_nothing(unblock_fn, block_fn, "re-enable");
+	if (virt_counts.suspends)
+		virt_counts.suspends--;
+	return sync_all("re-enable");
+}
+
+void virt_reboot_all(void)
+{
+	virt_counts.rebooting = true;
+	sync_all("disable");
 }
 
 static int hw_state_fn(void *arg)
@@ -183,14 +187,16 @@ void virt_status_print(void)
 	unsigned int cpu;
 
 	smp_call_function_all(hw_state_fn, NULL, hw);
-	pr_info("virt: cpu  apic  state   hw   refs blocks reason\n");
+	pr_info("virt: users %u, suspended %u, rebooting %s\n", virt_counts.users,
+		virt_counts.suspends, virt_counts.rebooting ? "yes" : "no");
+	pr_info("virt: cpu  apic  state   hw   reason\n");
 	for_each_cpu(cpu, &cpu_online_mask) {
 		const struct virt_cpu *vc = &virt_cpu[cpu];
 
-		pr_info("virt: %3u %5u  %-7s %-4s %4u %6u %s%s%s\n", cpu, cpu_apic_id[cpu],
+		pr_info("virt: %3u %5u  %-7s %-4s %s%s%s\n", cpu, cpu_apic_id[cpu],
 			virt_cpu_state_name(vc->state),
 			hw[cpu] == 1 ? "on" : hw[cpu] == 0 ? "off" : "BAD",
-			vc->refs, vc->blocks, virt_reason_name(vc->chk.reason),
+			virt_reason_name(vc->chk.reason),
 			vc->chk.detail[0] ? ": " : "", vc->chk.detail);
 	}
 }

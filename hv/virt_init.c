@@ -156,7 +156,7 @@ static int check_compat_all(void)
 
 static int virt_cpu_event(struct notifier_block *nb, unsigned long action, void *data)
 {
-	return action == CPU_OFFLINE ? virt_cpu_block() : virt_cpu_unblock();
+	return action == CPU_OFFLINE ? virt_cpu_offline() : virt_cpu_online();
 }
 
 static struct notifier_block virt_cpu_nb = { .call = virt_cpu_event };
@@ -164,10 +164,9 @@ static struct notifier_block virt_cpu_nb = { .call = virt_cpu_event };
 static int virt_reboot_event(struct notifier_block *nb, unsigned long action, void *data)
 {
 	hypercall_set_accepting(false);
-	int r = virt_block_all();
-
+	virt_reboot_all();
 	virt_status_print();
-	return r;
+	return 0;
 }
 
 static struct notifier_block virt_reboot_nb = { .call = virt_reboot_event };
@@ -207,12 +206,12 @@ static void destroy_vcpu_cache(void)
 static int virt_suspend(void)
 {
 	hypercall_set_accepting(false);
-	return virt_block_all();
+	return virt_suspend_all();
 }
 
 static void virt_resume(void)
 {
-	if (!virt_unblock_all())
+	if (!virt_resume_all())
 		hypercall_set_accepting(true);
 }
 
@@ -304,6 +303,10 @@ int virt_init(void)
 {
 	int r;
 
+	/* A fresh start: counts left by an earlier init (a suspend that its
+	 * exit never saw resumed) must not leak into this one. */
+	if (!virt_ops)
+		virt_cpu_reset_all();
 	r = arch_init();
 	if (r)
 		goto out_fail;

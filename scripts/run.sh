@@ -5,7 +5,7 @@
 #   uefi   the same through OVMF
 #   bochs  Bochs with an Intel VMX CPU model (corei7_skylake_x)
 #   debug  QEMU stopped before the first instruction, gdb stub on :1234
-# QEMU: quit with Ctrl-A then X. Bochs: Ctrl-C, then `q` at its prompt.
+# QEMU: quit with Ctrl-A then X. Bochs: Ctrl-C.
 set -e
 mode=$1 iso=$2 elf=${3:-}
 smp=${SMP:-2}
@@ -38,7 +38,11 @@ debug)
 	exec qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt $qemu_common \
 		-s -S -cdrom "$iso" ;;
 bochs)
+	# Bochs draws the VGA screen in the terminal when it owns it; run it in
+	# the background and show the serial console instead. Ctrl-C stops both.
 	dir=$(dirname "$iso")
+	serial=$dir/bochs-serial.txt
+	: > "$serial"
 	cat > "$dir/bochsrc.run" <<RC
 megs: 512
 cpu: model=corei7_skylake_x, count=$smp, ips=200000000
@@ -49,10 +53,14 @@ ata0-master: type=cdrom, path=$iso, status=inserted
 log: $dir/bochs.log
 display_library: term
 port_e9_hack: enabled=1
-com1: enabled=1, mode=file, dev=/dev/stdout
+com1: enabled=1, mode=file, dev=$serial
 RC
 	echo c > "$dir/bochs.rc"
-	exec bochs -q -f "$dir/bochsrc.run" -rc "$dir/bochs.rc" ;;
+	TERM=dumb bochs -q -f "$dir/bochsrc.run" -rc "$dir/bochs.rc" </dev/null >/dev/null 2>&1 &
+	pid=$!
+	trap 'kill -9 $pid 2>/dev/null' EXIT INT TERM
+	echo "Bochs started (pid $pid); serial console follows, Ctrl-C to stop."
+	tail -f "$serial" --pid=$pid ;;
 *)
 	echo "usage: $0 qemu|uefi|bochs|debug ISO [ELF]" >&2; exit 2 ;;
 esac

@@ -1,9 +1,11 @@
 /*
- * Per-CPU virtualization state. Hardware is on for a CPU exactly when
- * someone wants it on (refs > 0) and nothing holds it off (blocks == 0:
- * the CPU is offline, the machine suspended or rebooting). Every path
- * changes one of the two counts, so they compose in any order.
- * All functions act on the calling CPU; use cross-CPU calls for others.
+ * Per-CPU virtualization state. Whether a CPU's hardware should be on is
+ * derived, never stored: on exactly when the init has enabled it (users >
+ * 0), the machine is not suspended or rebooting, and the CPU is not
+ * offline. Each path (init/exit, suspend/resume, reboot, offline/online)
+ * changes only its own count or flag and then brings the hardware in line,
+ * so they compose in any order: a CPU taken offline while suspended comes
+ * back on at online time if (and only if) the rest says so.
  */
 #ifndef HV_VIRT_CPU_H
 #define HV_VIRT_CPU_H
@@ -13,33 +15,43 @@
 enum virt_cpu_state { VIRT_CPU_OFF, VIRT_CPU_ON, VIRT_CPU_FAILED };
 
 struct virt_cpu {
-	enum virt_cpu_state state;
+	enum virt_cpu_state state;      /* what was done to the hardware last */
 	struct virt_check chk;          /* why it failed (state FAILED) */
-	unsigned int refs;
-	unsigned int blocks;
+	bool offline;                   /* set by the CPU hotplug notifier */
 	uint64_t enables, disables;     /* statistics */
 };
 
 extern struct virt_cpu virt_cpu[NR_CPUS];
 
-const char *virt_cpu_state_name(enum virt_cpu_state s);
+struct virt_counts {
+	unsigned int users;             /* virt_enable_all calls not undone */
+	unsigned int suspends;          /* nested suspends */
+	bool rebooting;
+};
+extern struct virt_counts virt_counts;
 
-int virt_cpu_get(void);
-void virt_cpu_put(void);
-int virt_cpu_block(void);
-int virt_cpu_unblock(void);
+const char *virt_cpu_state_name(enum virt_cpu_state s);
+/* Should this CPU's hardware be on now? */
+bool virt_cpu_wanted(unsigned int cpu);
+
+/* On the calling CPU: hotplug. Returns the enable error, if any. */
+int virt_cpu_offline(void);
+int virt_cpu_online(void);
 /* Record a failure found outside enable (compatibility check, no answer). */
 void virt_cpu_fail(unsigned int cpu, const struct virt_check *chk);
-/* Forget failures and counts (before a retry of the whole init). */
+/* Before an init: forget failures, statistics and the counts; keep which
+ * CPUs are offline (that is the hotplug state, not the init's). */
 void virt_cpu_reset_all(void);
 
-/* refs++ on every online CPU; on any failure undo the others and return it. */
+/* users++, then every online CPU on; all or nothing: if one fails, users--
+ * and the others go back off; the first error is returned. */
 int virt_enable_all(void);
-/* refs-- on every online CPU. */
+/* users--, hardware off where that makes it unwanted. */
 void virt_disable_all(void);
-/* block / unblock every online CPU (suspend/resume, reboot). */
-int virt_block_all(void);
-int virt_unblock_all(void);
+int virt_suspend_all(void);
+/* Returns the first CPU's enable error (the others are still resumed). */
+int virt_resume_all(void);
+void virt_reboot_all(void);
 
 /* Print the per-CPU table (state, reason, hardware read-back). */
 void virt_status_print(void);

@@ -52,7 +52,8 @@ def bench_smp_bringup(ctx):
     reps = ctx.args.reps
     title("SMP bring-up: entry to all CPUs online (QEMU TCG, test=smp, %d runs each)" % reps)
     print("QEMU TCG's TSC follows host time: these figures are noisy (host load,\n"
-          "vCPU threads sharing the host's cores); compare medians, not single runs.\n"
+          "vCPU threads sharing the host's cores). Noise only adds time, so the\n"
+          "minimum is the steadier figure; never compare single runs.\n"
           "'from entry' includes memory init and TSC calibration before the APs start;\n"
           "'APs med/min' is median(N) - median(1) / min(N) - min(1): starting the N-1 APs.\n"
           "Sequential: each AP alone gets INIT, 10 ms, SIPI, 200 us, SIPI, 200 us\n"

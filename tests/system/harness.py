@@ -69,13 +69,16 @@ def _read(path):
 
 def run_qemu(iso, firmware="bios", smp=1, cpu="qemu64,+svm,+npt", mem="256M",
              timeout=60, extra=(), monitor_cmds=None, until=None, icount=False,
-             com2=False, debugcon=False):
+             com2=False, debugcon=False, serial_input=None):
     """Boot iso under QEMU TCG. With monitor_cmds, wait for `until` on serial,
     send each HMP command and keep the replies in run.extra['monitor']."""
     tmp = tempfile.mkdtemp(prefix="hv-qemu-")
     serial = os.path.join(tmp, "serial.txt")
+    sock = os.path.join(tmp, "serial.sock")
+    serial_arg = ["-chardev", "socket,id=ser0,path=%s,server=on,wait=on" % sock,
+                  "-serial", "chardev:ser0"] if serial_input else ["-serial", "file:" + serial]
     args = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", cpu, "-m", mem,
-            "-smp", str(smp), "-display", "none", "-serial", "file:" + serial,
+            "-smp", str(smp), "-display", "none", *serial_arg,
             "-device", "isa-debug-exit,iobase=0xf4,iosize=1", "-no-reboot",
             "-cdrom", iso, "-boot", "d"]
     if icount:
@@ -102,6 +105,11 @@ def run_qemu(iso, firmware="bios", smp=1, cpu="qemu64,+svm,+npt", mem="256M",
                             stderr=subprocess.STDOUT)
     out = {}
     timed_out = False
+    typist = None
+    if serial_input:
+        typist = threading.Thread(target=_type_into_serial,
+                                  args=(sock, serial, until, serial_input, start + timeout))
+        typist.start()
     try:
         if monitor_cmds:
             deadline = start + timeout
@@ -116,12 +124,49 @@ def run_qemu(iso, firmware="bios", smp=1, cpu="qemu64,+svm,+npt", mem="256M",
         timed_out = True
         proc.kill()
         proc.wait()
+    if typist:
+        typist.join()
     out["stderr"] = proc.stdout.read().decode("utf-8", "replace")
     out["com2"] = _read(os.path.join(tmp, "com2.txt"))
     out["e9"] = _read(os.path.join(tmp, "e9.txt"))
     run = Run(proc.returncode, _read(serial), time.monotonic() - start, timed_out, out)
     shutil.rmtree(tmp, ignore_errors=True)
     return run
+
+
+def _type_into_serial(sock_path, log_path, until, lines, deadline):
+    """Connect to the serial socket, log what arrives to log_path, and once
+    `until` has been seen, type each line (as a person would, with CR)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    while True:
+        try:
+            s.connect(sock_path)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+    s.settimeout(0.2)
+    buf = b""
+    pending = list(lines)
+    with open(log_path, "wb") as log:
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+                log.write(chunk)
+                log.flush()
+            except socket.timeout:
+                pass
+            except OSError:
+                break
+            if pending and until.encode() in buf:
+                for ch in pending.pop(0).encode() + b"\r":
+                    s.sendall(bytes([ch]))
+                    time.sleep(0.002)
+    s.close()
 
 
 def _monitor(path, cmds):

@@ -2,6 +2,7 @@
 # run/test/bench targets. `make help` lists the targets.
 
 BUILD   ?= build
+.DEFAULT_GOAL := all
 CC      ?= gcc
 HOSTCC  ?= gcc
 LD      ?= ld
@@ -34,8 +35,42 @@ KOBJS := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS))
 ELF := $(BUILD)/hv.elf
 ISO := $(BUILD)/hv.iso
 
-.PHONY: all
-all: $(ELF) $(ISO)
+# ---------------------------------------------------------------- guests
+# Root partition programs (tests/guest): freestanding 64-bit ELF executables
+# that the hypervisor loads as its root partition. The demo root is linked
+# into the image; the root test program travels as a multiboot2 module.
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-Iinclude -Itests/guest -fno-pic -fno-pie -fno-stack-protector -mno-red-zone \
+	-mgeneral-regs-only -fno-asynchronous-unwind-tables -MMD -MP
+GUEST_LIB := start.S guest_lib.c vmlib.c child.S
+GUEST_LIB_OBJS := $(GUEST_LIB:%=$(BUILD)/guest/%.o)
+GUESTS := root_demo root_test
+
+$(BUILD)/guest/%.c.o: tests/guest/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GUESTCC $<")
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+$(BUILD)/guest/%.S.o: tests/guest/%.S
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GUESTAS $<")
+	$(Q)$(CC) -D__ASSEMBLY__ -g -c $< -o $@
+$(BUILD)/guest/%.elf: $(BUILD)/guest/%.c.o $(GUEST_LIB_OBJS) tests/guest/guest.ld
+	@$(if $(Q),echo "  GUESTLD $@")
+	$(Q)$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
+		-T tests/guest/guest.ld -o $@ $< $(GUEST_LIB_OBJS)
+
+guests: $(GUESTS:%=$(BUILD)/guest/%.elf)
+
+# The demo root inside the image.
+$(BUILD)/root_demo_blob.S: $(BUILD)/guest/root_demo.elf
+	$(Q)printf '\t.section .rodata\n\t.balign 16\n\t.global root_demo_start, root_demo_end\nroot_demo_start:\n\t.incbin "%s"\nroot_demo_end:\n' $< > $@
+$(BUILD)/root_demo_blob.S.o: $(BUILD)/root_demo_blob.S $(BUILD)/guest/root_demo.elf
+	$(Q)$(CC) $(KASFLAGS) -c $< -o $@
+
+.PHONY: all guests
+.SECONDARY:
+all: $(ELF) $(ISO) guests
 
 # V=1 shows the full commands.
 Q := $(if $(V),,@)
@@ -57,16 +92,16 @@ $(BUILD)/k/%.S.o: %.S
 $(BUILD)/ksyms0.S: scripts/gen-ksyms.sh
 	@mkdir -p $(BUILD)
 	$(Q)scripts/gen-ksyms.sh /dev/null > $@
-$(BUILD)/hv.pass1.elf: $(KOBJS) $(BUILD)/ksyms0.S.o linker.ld
+$(BUILD)/hv.pass1.elf: $(KOBJS) $(BUILD)/root_demo_blob.S.o $(BUILD)/ksyms0.S.o linker.ld
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/ksyms0.S.o
+	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/root_demo_blob.S.o $(BUILD)/ksyms0.S.o
 $(BUILD)/ksyms.S: $(BUILD)/hv.pass1.elf scripts/gen-ksyms.sh
 	$(Q)$(NM) -n $< | scripts/gen-ksyms.sh - > $@
 $(BUILD)/%.S.o: $(BUILD)/%.S
 	$(Q)$(CC) $(KASFLAGS) -c $< -o $@
-$(ELF): $(KOBJS) $(BUILD)/ksyms.S.o linker.ld
+$(ELF): $(KOBJS) $(BUILD)/root_demo_blob.S.o $(BUILD)/ksyms.S.o linker.ld
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/ksyms.S.o
+	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/root_demo_blob.S.o $(BUILD)/ksyms.S.o
 	@$(NM) -n $(BUILD)/hv.pass1.elf | grep -i ' t ' > $(BUILD)/syms1.txt
 	@$(NM) -n $@ | grep -i ' t ' > $(BUILD)/syms2.txt
 	@cmp -s $(BUILD)/syms1.txt $(BUILD)/syms2.txt || { echo "symbol table moved code"; exit 1; }

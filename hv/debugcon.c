@@ -5,6 +5,7 @@
 #include "hv/cpu_hotplug.h"
 #include "hv/debug_stats.h"
 #include "hv/errno.h"
+#include "hv/exits.h"
 #include "hv/leakcheck.h"
 #include "hv/options.h"
 #include "hv/page_alloc.h"
@@ -182,26 +183,38 @@ void debugcon_run_boot_commands(void)
 	}
 }
 
-void debugcon_loop(void)
+void debugcon_poll(void)
 {
-	char line[128];
-	size_t len = 0;
+	static char line[128];
+	static size_t len;
+	int c;
 
-	arch_idle_tick_start();
-	for (;;) {
-		int c;
-
-		arch_idle();
-		while ((c = console_getc()) >= 0) {
-			if (c == '\r' || c == '\n') {
-				line[len] = '\0';
-				len = 0;
-				debugcon_exec(line);
-			} else if ((c == 0x7f || c == '\b') && len) {
-				len--;
-			} else if (c >= ' ' && c < 0x7f && len < sizeof(line) - 1) {
-				line[len++] = (char)c;
-			}
+	while ((c = console_getc()) >= 0) {
+		if (c == '\r' || c == '\n') {
+			line[len] = '\0';
+			len = 0;
+			debugcon_exec(line);
+		} else if ((c == 0x7f || c == '\b') && len) {
+			len--;
+		} else if (c >= ' ' && c < 0x7f && len < sizeof(line) - 1) {
+			line[len++] = (char)c;
 		}
 	}
+}
+
+void debugcon_loop(void)
+{
+	arch_idle_tick_start();
+	for (;;) {
+		arch_idle();
+		debugcon_poll();
+	}
+}
+
+/* The root partition halted: idle until an interrupt, serve the console. */
+void root_idle(void)
+{
+	arch_idle();
+	if (smp_processor_id() == 0)
+		debugcon_poll();
 }

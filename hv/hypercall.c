@@ -1,46 +1,425 @@
-/* Hypercall dispatch (hv/hypercall.h). Numbers in include/uapi/hv/hypercall.h. */
+/*
+ * Hypercall dispatch (hv/hypercall.h; numbers and structures in
+ * include/uapi/hv/hypercall.h, reference in docs/hypercalls.md). Each call
+ * is a decode step that validates every argument without side effects and
+ * an invoke step that does the work.
+ */
 #include "hv/hypercall.h"
+#include "hv/cpu_hotplug.h"
 #include "hv/errno.h"
+#include "hv/guest_mem.h"
+#include "hv/handle.h"
+#include "hv/leakcheck.h"
+#include "hv/page_alloc.h"
+#include "hv/preempt.h"
+#include "hv/reboot.h"
+#include "hv/root.h"
 #include "hv/smp.h"
+#include "hv/string.h"
 #include "hv/virt_cpu.h"
+#include "hv/virt_init.h"
+#include "hv/vm.h"
 
 static bool installed, accepting;
 
-struct hc_desc {
-	const char *name;
-	/* Validate the arguments, no side effects: 0 or -HV_E*. */
-	int64_t (*decode)(const struct hypercall_regs *r);
-	/* Do it; only called after decode said yes. */
-	int64_t (*invoke)(const struct hypercall_regs *r);
+static struct handle_slot vm_slots[VM_MAX], vcpu_slots[VCPU_MAX];
+static struct handle_table vm_table = HANDLE_TABLE_INIT(1, vm_slots);
+static struct handle_table vcpu_table = HANDLE_TABLE_INIT(2, vcpu_slots);
+
+/* What decode found, for invoke. */
+struct hc_ctx {
+	const struct hypercall_regs *r;
+	struct vm *vm;
+	struct vcpu *vcpu;
+	void *ptr;                      /* a validated structure in root memory */
 };
 
-static int64_t decode_none(const struct hypercall_regs *r)
+/*
+ * Calls that create, destroy or change VMs and vCPUs run one at a time
+ * under this lock, decode and invoke together, so an object decode found
+ * cannot vanish before invoke uses it. HC_RUN takes it only to claim the
+ * vCPU; a vCPU being run is then refused by the others (-HV_EBUSY).
+ */
+static spinlock_t mgmt_lock = SPINLOCK_INIT;
+
+struct hc_desc {
+	const char *name;
+	bool child_ok;                  /* child VMs may make this call */
+	bool locked;                    /* runs under mgmt_lock */
+	int64_t (*decode)(struct hc_ctx *c);
+	int64_t (*invoke)(struct hc_ctx *c);
+};
+
+/* A structure in the caller's (the root's) memory, not crossing a page. */
+static void *root_ptr(uint64_t gpa, size_t size)
+{
+	if (!root_mem_contains(gpa, size) || (gpa & PAGE_MASK) != ((gpa + size - 1) & PAGE_MASK))
+		return NULL;
+	return (void *)gpa;
+}
+
+/* ---------------------------------------------------------- decode */
+
+static int64_t decode_none(struct hc_ctx *c)
 {
 	return 0;
 }
 
-static int64_t invoke_api_version(const struct hypercall_regs *r)
+static int64_t decode_cpu(struct hc_ctx *c)
+{
+	return c->r->arg[0] < NR_CPUS ? 0 : -HV_EINVAL;
+}
+
+static int64_t decode_vm(struct hc_ctx *c)
+{
+	c->vm = handle_get(&vm_table, c->r->arg[0]);
+	return c->vm ? 0 : -HV_ENOENT;
+}
+
+static int64_t decode_vcpu(struct hc_ctx *c)
+{
+	c->vcpu = handle_get(&vcpu_table, c->r->arg[0]);
+	if (!c->vcpu)
+		return -HV_ENOENT;
+	return __atomic_load_n(&c->vcpu->running_on, __ATOMIC_ACQUIRE) ? -HV_EBUSY : 0;
+}
+
+static int64_t decode_set_region(struct hc_ctx *c)
+{
+	const uint64_t *a = c->r->arg;
+
+	if (decode_vm(c))
+		return -HV_ENOENT;
+	if (!IS_ALIGNED(a[1] | a[2] | a[3], PAGE_SIZE) || a[1] + a[3] < a[1] ||
+	    a[1] + a[3] > (1ULL << 48))
+		return -HV_EINVAL;
+	if (a[3] && !root_mem_contains(a[2], a[3]))
+		return -HV_EFAULT;
+	return 0;
+}
+
+static int64_t decode_vcpu_create(struct hc_ctx *c)
+{
+	if (decode_vm(c))
+		return -HV_ENOENT;
+	if (c->vm->dead)
+		return -HV_EINVAL;
+	if (!IS_ALIGNED(c->r->arg[1], PAGE_SIZE) || !root_ptr(c->r->arg[1], PAGE_SIZE))
+		return -HV_EFAULT;
+	return 0;
+}
+
+static int64_t decode_vcpu_ptr(struct hc_ctx *c, size_t size)
+{
+	if (decode_vcpu(c))
+		return -HV_ENOENT;
+	c->ptr = root_ptr(c->r->arg[1], size);
+	return c->ptr ? 0 : -HV_EFAULT;
+}
+
+static int64_t decode_regs(struct hc_ctx *c)
+{
+	return decode_vcpu_ptr(c, sizeof(struct hv_regs));
+}
+
+static int64_t decode_sregs(struct hc_ctx *c)
+{
+	return decode_vcpu_ptr(c, sizeof(struct hv_sregs));
+}
+
+/* Register states VM entry would refuse (SDM 26.3.1, APM 15.5.1). */
+static int64_t check_sregs(const struct hv_sregs *s)
+{
+	const uint64_t cr0_pe = 1, cr0_nw = 1ULL << 29, cr0_cd = 1ULL << 30, cr0_pg = 1ULL << 31;
+	const uint64_t efer_lme = 1 << 8, efer_lma = 1 << 10, cr4_pae = 1 << 5;
+
+	if (s->cr0 >> 32 || (s->cr0 & cr0_nw && !(s->cr0 & cr0_cd)))
+		return -HV_EINVAL;
+	if (s->cr0 & cr0_pg && !(s->cr0 & cr0_pe))
+		return -HV_EINVAL;
+	if (s->efer & ~(uint64_t)(1 | efer_lme | efer_lma | (1 << 11)))
+		return -HV_EINVAL;              /* SCE, LME, LMA, NXE only */
+	if (s->cr4 & ~(uint64_t)0x3ff)
+		return -HV_EINVAL;              /* VME..OSXMMEXCPT; no VMXE/SMXE/PKE... */
+	if ((s->cr0 & cr0_pg) && (s->efer & efer_lme) &&
+	    (!(s->cr4 & cr4_pae) || !(s->efer & efer_lma)))
+		return -HV_EINVAL;
+	if (!!(s->efer & efer_lma) != (!!(s->cr0 & cr0_pg) && !!(s->efer & efer_lme)))
+		return -HV_EINVAL;
+	/* A 64-bit code segment cannot also be 32-bit (L and D both set). */
+	if ((s->cs.attrib & (1 << 9)) && (s->cs.attrib & (1 << 10)))
+		return -HV_EINVAL;
+	if ((s->cs.attrib & (1 << 9)) && !(s->efer & efer_lma))
+		return -HV_EINVAL;
+	if (s->cr3 >> 52)
+		return -HV_EINVAL;
+	return 0;
+}
+
+static int64_t decode_set_sregs(struct hc_ctx *c)
+{
+	int64_t r = decode_sregs(c);
+
+	return r ? r : check_sregs(c->ptr);
+}
+
+static int64_t decode_run(struct hc_ctx *c)
+{
+	if (!c->r->caller || c->r->caller->vm != &root_vm)
+		return -HV_EPERM;       /* someone must be there to get the exit */
+	return 0;
+}
+
+static int64_t decode_start_root_vcpu(struct hc_ctx *c)
+{
+	const uint64_t *a = c->r->arg;
+
+	if (a[0] >= NR_CPUS || !cpumask_test_atomic(&cpu_online_mask, (unsigned int)a[0]))
+		return -HV_ENODEV;
+	if (!c->r->caller || a[0] == smp_processor_id() || root_cpu_busy((unsigned int)a[0]))
+		return -HV_EBUSY;
+	if (!root_mem_contains(a[1], 1) || !root_mem_contains(a[2] - 8, 8))
+		return -HV_EFAULT;
+	return 0;
+}
+
+static int64_t decode_cpu_hotplug(struct hc_ctx *c)
+{
+	if (c->r->arg[0] >= NR_CPUS)
+		return -HV_EINVAL;
+	if (root_cpu_busy((unsigned int)c->r->arg[0]))
+		return -HV_EBUSY;
+	return 0;
+}
+
+static int64_t decode_stats(struct hc_ctx *c)
+{
+	c->ptr = root_ptr(c->r->arg[0], sizeof(struct hv_stats));
+	return c->ptr ? 0 : -HV_EFAULT;
+}
+
+static int64_t decode_reboot(struct hc_ctx *c)
+{
+	return c->r->arg[0] == HV_REBOOT_RESET || c->r->arg[0] == HV_REBOOT_POWEROFF ?
+	       0 : -HV_EINVAL;
+}
+
+/* ---------------------------------------------------------- invoke */
+
+static int64_t invoke_api_version(struct hc_ctx *c)
 {
 	return HV_API_VERSION;
 }
 
-static int64_t decode_virt_status(const struct hypercall_regs *r)
+static int64_t invoke_virt_status(struct hc_ctx *c)
 {
-	return r->arg[0] < NR_CPUS ? 0 : -HV_EINVAL;
-}
-
-static int64_t invoke_virt_status(const struct hypercall_regs *r)
-{
-	const struct virt_cpu *vc = &virt_cpu[r->arg[0]];
+	const struct virt_cpu *vc = &virt_cpu[c->r->arg[0]];
 	int64_t state = vc->state == VIRT_CPU_ON ? HV_VIRT_ON :
 			vc->state == VIRT_CPU_FAILED ? HV_VIRT_FAILED : HV_VIRT_OFF;
 
 	return state | (int64_t)vc->chk.reason << 8;
 }
 
+static int64_t invoke_check_cap(struct hc_ctx *c)
+{
+	switch (c->r->arg[0]) {
+	case HV_CAP_MAX_VMS: return VM_MAX;
+	case HV_CAP_MAX_VCPUS: return VM_MAX_VCPUS;
+	case HV_CAP_NR_CPUS: return smp_num_online();
+	case HV_CAP_VENDOR: return virt_ops->name[0] == 'v' ? 1 : 2;
+	default: return 0;
+	}
+}
+
+static int64_t invoke_vm_create(struct hc_ctx *c)
+{
+	struct vm *vm = vm_create(false);
+	int64_t h;
+
+	if (!vm)
+		return -HV_ENOMEM;
+	h = handle_alloc(&vm_table, vm);
+	if (h < 0) {
+		vm_destroy(vm);
+		return -HV_ENOSPC;
+	}
+	vm->handle = h;
+	return h;
+}
+
+static int64_t invoke_vm_destroy(struct hc_ctx *c)
+{
+	int64_t r;
+
+	handle_lock(&vm_table);
+	struct vm *vm = handle_get_locked(&vm_table, c->r->arg[0]);
+
+	if (!vm)
+		r = -HV_ENOENT;
+	else if (__atomic_load_n(&vm->nr_vcpus, __ATOMIC_ACQUIRE))
+		r = -HV_EBUSY;
+	else
+		r = 0;
+	handle_unlock(&vm_table);
+	if (r)
+		return r;
+	handle_free(&vm_table, c->r->arg[0]);
+	return vm_destroy(vm);
+}
+
+static int64_t invoke_set_region(struct hc_ctx *c)
+{
+	return vm_set_region(c->vm, c->r->arg[1], c->r->arg[2], c->r->arg[3]);
+}
+
+static int64_t invoke_vcpu_create(struct hc_ctx *c)
+{
+	struct vcpu *v = vcpu_create(c->vm, c->r->arg[1]);
+	int64_t h;
+
+	if (IS_ERR(v))
+		return PTR_ERR(v);
+	h = handle_alloc(&vcpu_table, v);
+	if (h < 0) {
+		vcpu_destroy(v);
+		return -HV_ENOSPC;
+	}
+	v->handle = h;
+	return h;
+}
+
+static int64_t invoke_vcpu_destroy(struct hc_ctx *c)
+{
+	struct vcpu *v;
+
+	handle_lock(&vcpu_table);
+	v = handle_get_locked(&vcpu_table, c->r->arg[0]);
+	if (!v || __atomic_load_n(&v->running_on, __ATOMIC_ACQUIRE)) {
+		handle_unlock(&vcpu_table);
+		return v ? -HV_EBUSY : -HV_ENOENT;
+	}
+	/* Freed under the lock: a concurrent RUN cannot pick it up any more. */
+	v->running_on = -1;
+	handle_unlock(&vcpu_table);
+	handle_free(&vcpu_table, c->r->arg[0]);
+	vcpu_destroy(v);
+	return 0;
+}
+
+static int64_t invoke_get_regs(struct hc_ctx *c)
+{
+	virt_ops->get_regs(c->vcpu, c->ptr);
+	return 0;
+}
+
+static int64_t invoke_set_regs(struct hc_ctx *c)
+{
+	struct hv_regs r;
+
+	memcpy(&r, c->ptr, sizeof(r));
+	virt_ops->set_regs(c->vcpu, &r);
+	c->vcpu->pending = PENDING_NONE;
+	return 0;
+}
+
+static int64_t invoke_get_sregs(struct hc_ctx *c)
+{
+	virt_ops->get_sregs(c->vcpu, c->ptr);
+	return 0;
+}
+
+static int64_t invoke_set_sregs(struct hc_ctx *c)
+{
+	struct hv_sregs s;
+
+	memcpy(&s, c->ptr, sizeof(s));
+	if (check_sregs(&s))            /* the root may have changed it since decode */
+		return -HV_EINVAL;
+	virt_ops->set_sregs(c->vcpu, &s);
+	return 0;
+}
+
+static int64_t invoke_run(struct hc_ctx *c)
+{
+	struct vcpu *v;
+	int expected = 0, r;
+
+	spin_lock(&mgmt_lock);
+	v = handle_get(&vcpu_table, c->r->arg[0]);
+	r = !v ? -HV_ENOENT : v->vm->dead ? -HV_EINVAL : 0;
+	if (!r && !__atomic_compare_exchange_n(&v->running_on, &expected,
+					       (int)smp_processor_id() + 1, false,
+					       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		r = -HV_EBUSY;
+	spin_unlock(&mgmt_lock);
+	if (r)
+		return r;
+	r = vcpu_run_child(v);
+	__atomic_store_n(&v->running_on, 0, __ATOMIC_RELEASE);
+	return r;
+}
+
+static int64_t invoke_start_root_vcpu(struct hc_ctx *c)
+{
+	const uint64_t *a = c->r->arg;
+
+	return root_start_vcpu((unsigned int)a[0], c->r->caller, a[1], a[2], a[3]);
+}
+
+static int64_t invoke_cpu_offline(struct hc_ctx *c)
+{
+	return cpu_offline((unsigned int)c->r->arg[0]);
+}
+
+static int64_t invoke_cpu_online(struct hc_ctx *c)
+{
+	return cpu_online((unsigned int)c->r->arg[0]);
+}
+
+static int64_t invoke_stats(struct hc_ctx *c)
+{
+	struct hv_stats st = { 0 };
+	struct mem_snapshot snap;
+	struct page_stats ps;
+
+	mem_snapshot(&snap);
+	page_get_stats(&ps);
+	st.free_pages = ps.free_pages;
+	st.total_pages = ps.total_pages;
+	st.slab_objects = snap.slab_objects;
+	st.vms = vm_table.used;
+	st.vcpus = vcpu_table.used;
+	st.exits = exit_count;
+	st.hypercalls = hypercall_count;
+	memcpy(c->ptr, &st, sizeof(st));
+	return 0;
+}
+
+static int64_t invoke_reboot(struct hc_ctx *c)
+{
+	hv_reboot(c->r->arg[0] == HV_REBOOT_POWEROFF ? REBOOT_POWEROFF : REBOOT_RESET);
+}
+
 static const struct hc_desc hypercalls[HC_COUNT] = {
-	[HC_API_VERSION] = { "api_version", decode_none, invoke_api_version },
-	[HC_VIRT_STATUS] = { "virt_status", decode_virt_status, invoke_virt_status },
+	[HC_API_VERSION] = { "api_version", true, false, decode_none, invoke_api_version },
+	[HC_VIRT_STATUS] = { "virt_status", false, false, decode_cpu, invoke_virt_status },
+	[HC_CHECK_CAP] = { "check_cap", false, false, decode_none, invoke_check_cap },
+	[HC_VM_CREATE] = { "vm_create", false, true, decode_none, invoke_vm_create },
+	[HC_VM_DESTROY] = { "vm_destroy", false, true, decode_vm, invoke_vm_destroy },
+	[HC_SET_MEMORY_REGION] = { "set_memory_region", false, true, decode_set_region, invoke_set_region },
+	[HC_VCPU_CREATE] = { "vcpu_create", false, true, decode_vcpu_create, invoke_vcpu_create },
+	[HC_VCPU_DESTROY] = { "vcpu_destroy", false, true, decode_vcpu, invoke_vcpu_destroy },
+	[HC_GET_REGS] = { "get_regs", false, true, decode_regs, invoke_get_regs },
+	[HC_SET_REGS] = { "set_regs", false, true, decode_regs, invoke_set_regs },
+	[HC_GET_SREGS] = { "get_sregs", false, true, decode_sregs, invoke_get_sregs },
+	[HC_SET_SREGS] = { "set_sregs", false, true, decode_set_sregs, invoke_set_sregs },
+	[HC_RUN] = { "run", false, false, decode_run, invoke_run },
+	[HC_START_ROOT_VCPU] = { "start_root_vcpu", false, false, decode_start_root_vcpu,
+				 invoke_start_root_vcpu },
+	[HC_CPU_OFFLINE] = { "cpu_offline", false, false, decode_cpu_hotplug, invoke_cpu_offline },
+	[HC_CPU_ONLINE] = { "cpu_online", false, false, decode_cpu_hotplug, invoke_cpu_online },
+	[HC_STATS] = { "stats", false, false, decode_stats, invoke_stats },
+	[HC_REBOOT] = { "reboot", false, false, decode_reboot, invoke_reboot },
 };
 
 int hypercall_install(void)
@@ -64,6 +443,7 @@ void hypercall_set_accepting(bool on)
 
 int64_t hypercall_dispatch(const struct hypercall_regs *regs)
 {
+	struct hc_ctx c = { .r = regs };
 	const struct hc_desc *d;
 	int64_t r;
 
@@ -72,6 +452,14 @@ int64_t hypercall_dispatch(const struct hypercall_regs *regs)
 	if (regs->nr >= HC_COUNT || !hypercalls[regs->nr].invoke)
 		return -HV_ENOSYS;
 	d = &hypercalls[regs->nr];
-	r = d->decode(regs);
-	return r ? r : d->invoke(regs);
+	if (regs->caller && !regs->caller->vm->is_root && !d->child_ok)
+		return -HV_EPERM;
+	if (d->locked)
+		spin_lock(&mgmt_lock);
+	r = d->decode(&c);
+	if (!r)
+		r = d->invoke(&c);
+	if (d->locked)
+		spin_unlock(&mgmt_lock);
+	return r;
 }

@@ -24,6 +24,7 @@
 #include "hv/kmalloc.h"
 #include "hv/leakcheck.h"
 #include "hv/slab.h"
+#include "hv/root.h"
 #include "hv/virt_cpu.h"
 #include "hv/virt_init.h"
 
@@ -148,7 +149,7 @@ void kmain(uint32_t magic, uint64_t info)
 
 	selftest_run_requested();
 	debugcon_run_boot_commands();
-
 	pr_info("hv: ready\n");
+	root_run();
 	debugcon_loop();
 }

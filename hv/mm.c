@@ -5,6 +5,8 @@
 #include "hv/memmap.h"
 #include "hv/page_alloc.h"
 #include "hv/printk.h"
+#include "hv/guest_mem.h"
+#include "hv/root.h"
 #include "hv/string.h"
 
 extern char __image_start[], __image_end[];
@@ -27,10 +29,30 @@ const void *mm_low_bios_area(phys_addr_t pa, size_t len)
 	return bda_copy + pa;
 }
 
+/* usable[] split in two: the first `pool` bytes (lowest addresses) for the
+ * hypervisor's page allocator, the rest for the root partition. */
+static struct mem_range pool[MM_MAX_RANGES], rootmem[MM_MAX_RANGES];
+static size_t npool, nroot;
+
+static void split(size_t n, uint64_t pool_bytes)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t take = MIN(pool_bytes, usable[i].len);
+
+		take = ALIGN_DOWN(take, PAGE_SIZE);
+		if (take)
+			pool[npool++] = (struct mem_range){ usable[i].base, take };
+		if (usable[i].len > take)
+			rootmem[nroot++] = (struct mem_range){ usable[i].base + take,
+							       usable[i].len - take };
+		pool_bytes -= take;
+	}
+}
+
 static int add_ranges(size_t n, bool above_4g)
 {
 	for (size_t i = 0; i < n; i++) {
-		uint64_t b = usable[i].base, e = b + usable[i].len;
+		uint64_t b = pool[i].base, e = b + pool[i].len;
 
 		if (above_4g)
 			b = b > 4 * GiB ? b : 4 * GiB;
@@ -71,16 +93,21 @@ int mm_init(const struct boot_info *bi)
 		pr_debug("mm: usable [0x%lx, 0x%lx)\n", usable[i].base,
 			 usable[i].base + usable[i].len);
 
-	if ((r = add_ranges(n, false)))
+	split((size_t)n, root_hv_pool_size(memmap_total(usable, (size_t)n)));
+	for (size_t i = 0; i < nroot; i++)
+		if ((r = root_mem_add(rootmem[i].base, rootmem[i].len)))
+			return r;
+	if ((r = add_ranges(npool, false)))
 		return r;
 	memcpy(bda_copy, (const void *)0, sizeof(bda_copy));
 	if ((r = arch_mm_init(usable, n)))
 		return r;
-	if ((r = add_ranges(n, true)))
+	if ((r = add_ranges(npool, true)))
 		return r;
 
 	page_get_stats(&st);
-	pr_info("mm: %lu MiB usable in %d ranges, %lu pages free\n",
-		st.total_pages * PAGE_SIZE / MiB, n, st.free_pages);
+	pr_info("mm: %lu MiB usable in %d ranges: %lu MiB for the hypervisor (%lu pages free), %lu MiB for the root\n",
+		memmap_total(usable, (size_t)n) / MiB, n, st.total_pages * PAGE_SIZE / MiB,
+		st.free_pages, root_mem_total() / MiB);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include "hv/options.h"
 #include "hv/page_alloc.h"
 #include "hv/printk.h"
+#include "hv/root.h"
 #include "hv/smp.h"
 #include "hv/string.h"
 
@@ -76,8 +77,10 @@ void ap_main(unsigned int cpu)
 					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		halt_forever();
 	cpumask_set_atomic(&cpu_online_mask, cpu);
-	for (;;)                        /* serve cross-CPU calls */
+	for (;;) {                      /* serve cross-CPU calls */
 		__asm__ __volatile__("sti; hlt; cli" ::: "memory");
+		root_ap_poll();         /* a root vCPU handed to this CPU */
+	}
 }
 
 static const void *acpi_map_identity(phys_addr_t pa, size_t len, void *ctx)

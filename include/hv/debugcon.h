@@ -9,6 +9,8 @@
 /* Run one command line; 0 or a negative error (already reported). */
 int debugcon_exec(const char *line);
 void debugcon_run_boot_commands(void);
+/* Execute what has been typed on the console so far (non-blocking). */
+void debugcon_poll(void);
 /* The boot CPU's idle loop: serve cross-CPU calls and console input. */
 __attribute__((noreturn)) void debugcon_loop(void);
 /* Arch: wait for the next interrupt (the console is polled after each). */

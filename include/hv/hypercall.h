@@ -7,9 +7,12 @@
 #include "hv/types.h"
 #include <uapi/hv/hypercall.h>
 
+struct vcpu;
+
 struct hypercall_regs {
 	uint64_t nr;                    /* RAX */
 	uint64_t arg[4];                /* RBX, RCX, RDX, RSI */
+	struct vcpu *caller;            /* NULL: from the hypervisor itself (self-tests) */
 };
 
 int hypercall_install(void);

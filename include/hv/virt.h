@@ -7,6 +7,11 @@
 
 #include "hv/config.h"
 #include "hv/types.h"
+#include <uapi/hv/hypercall.h>
+
+struct vcpu;
+struct vm_exit_info;
+struct gpt_format;
 
 /* Why a CPU cannot (or did not) turn virtualization on. */
 enum virt_reason {
@@ -53,6 +58,27 @@ struct virt_ops {
 	void (*emergency_disable)(void);
 	size_t vcpu_size;
 	size_t vcpu_align;
+
+	/* Guests (vCPU blocks come from the vCPU cache, VMCB/VMCS page first). */
+	const struct gpt_format *gpt_format;
+	/* Prepare a new vCPU's control block: 64-bit root state or a child's
+	 * reset state, the VM's nested page tables and intercepts. */
+	int (*vcpu_setup)(struct vcpu *v);
+	void (*vcpu_teardown)(struct vcpu *v);
+	/* Enter the guest once and translate the exit. Interrupts that arrive
+	 * meanwhile are served before returning. */
+	void (*vcpu_enter)(struct vcpu *v, struct vm_exit_info *exit);
+	/* RIP, RSP, RFLAGS, RAX live in the control block: move them. */
+	void (*get_regs)(struct vcpu *v, struct hv_regs *r);
+	void (*set_regs)(struct vcpu *v, const struct hv_regs *r);
+	void (*get_sregs)(struct vcpu *v, struct hv_sregs *s);
+	void (*set_sregs)(struct vcpu *v, const struct hv_sregs *s);
+	void (*set_rip)(struct vcpu *v, uint64_t rip);
+	void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+	/* MSRs kept in the control block (EFER, PAT, syscall MSRs, FS/GS bases):
+	 * 0, or -ENOENT when the MSR is not one of them. */
+	int (*msr_read)(struct vcpu *v, uint32_t msr, uint64_t *val);
+	int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);
 };
 
 /* Checks that every op is set: -EINVAL (and names the missing op) if not. */

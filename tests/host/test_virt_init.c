@@ -312,6 +312,15 @@ static void assert_mem_back(void)
 
 /* ------------------------------------------------------------ fixtures */
 
+/* virt_cpu_reset_all keeps the offline flags (hotplug state); between tests
+ * every CPU starts online, so forget them too. */
+static void fresh_virt_cpu(void)
+{
+	virt_cpu_reset_all();
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		virt_cpu[cpu].offline = false;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -328,7 +337,7 @@ static int setup(void **state)
 	host_virt_select_chk = (struct virt_check){ .reason = VIRT_REASON_UNSUPPORTED,
 						    .detail = "host: no backend" };
 	fail_init = (struct fail_inject){ -1, -1 };
-	virt_cpu_reset_all();
+	fresh_virt_cpu();
 	mock_reset();
 	base = mem_now();
 	return 0;
@@ -343,7 +352,7 @@ static int teardown(void **state)
 	for (unsigned int cpu = 1; cpu < NCPUS; cpu++)  /* a test that stopped early */
 		if (cpu_is_parked(cpu))
 			cpu_online(cpu);
-	virt_cpu_reset_all();
+	fresh_virt_cpu();
 	host_virt_select_ops = NULL;
 	page_alloc_reset();
 	slab_reset();
@@ -377,15 +386,20 @@ static void assert_nothing_registered(void)
 	/* The hypercall interface can be installed again: it was uninstalled. */
 	assert_int_equal(hypercall_install(), 0);
 	hypercall_uninstall();
-	/* A registered virt syscore op would block every CPU on suspend. */
-	unsigned int blocks[NCPUS];
+	/* Nothing holds virtualization on. */
+	assert_int_equal(virt_counts.users, 0);
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		assert_false(virt_cpu_wanted(cpu));
+	/* A registered virt syscore op would count a suspend (and a resume
+	 * would try to sync the CPUs). */
+	struct virt_counts counts = virt_counts;
 
-	for (unsigned int cpu = 0; cpu < NCPUS; cpu++)
-		blocks[cpu] = virt_cpu[cpu].blocks;
+	noplog = 0;
 	assert_int_equal(syscore_suspend(), 0);
-	for (unsigned int cpu = 0; cpu < NCPUS; cpu++)
-		assert_int_equal(virt_cpu[cpu].blocks, blocks[cpu]);
+	assert_int_equal(virt_counts.suspends, counts.suspends);
 	syscore_resume();
+	assert_memory_equal(&virt_counts, &counts, sizeof(counts));
+	assert_int_equal(noplog, 0);
 	assert_false(mock.setup_done);
 	assert_all_hw_off();
 	assert_int_equal(mock.errors, 0);
@@ -440,10 +454,14 @@ static void test_success_and_exit(void **state)
 	assert_int_equal(mock.hc_calls, NCPUS);
 	assert_int_equal(mock.hc_not_eagain, 0);
 	assert_hw(true, true, true, true);
+	assert_int_equal(virt_counts.users, 1);
+	assert_int_equal(virt_counts.suspends, 0);
+	assert_false(virt_counts.rebooting);
 	for (unsigned int cpu = 0; cpu < NCPUS; cpu++) {
-		assert_int_equal(virt_cpu[cpu].refs, 1);
-		assert_int_equal(virt_cpu[cpu].blocks, 0);
+		assert_true(virt_cpu_wanted(cpu));
+		assert_false(virt_cpu[cpu].offline);
 		assert_int_equal(virt_cpu[cpu].enables, 1);
+		assert_int_equal(virt_cpu[cpu].disables, 0);
 		assert_int_equal(hc(HC_VIRT_STATUS, cpu), HV_VIRT_ON);
 	}
 	assert_int_equal(hc(HC_API_VERSION, 0), HV_API_VERSION);
@@ -486,8 +504,9 @@ static void test_success_and_exit(void **state)
 	virt_exit();
 	assert_oplog(exit_ops, ARRAY_SIZE(exit_ops));
 	assert_hw(false, false, false, false);
+	assert_int_equal(virt_counts.users, 0);
 	for (unsigned int cpu = 0; cpu < NCPUS; cpu++) {
-		assert_int_equal(virt_cpu[cpu].refs, 0);
+		assert_false(virt_cpu_wanted(cpu));
 		assert_int_equal(virt_cpu[cpu].disables, 1);
 	}
 	assert_nothing_registered();
@@ -619,7 +638,9 @@ static void test_inject_enable_cpu(void **state)
 	assert_true(host_log_contains("virt: enable failed on CPU 3: EIO (injected failure)"));
 	assert_int_equal(virt_cpu[3].state, VIRT_CPU_FAILED);
 	assert_int_equal(virt_cpu[3].chk.reason, VIRT_REASON_INJECTED);
-	assert_int_equal(virt_cpu[3].refs, 0);
+	/* All or nothing: the failed enable_all took its user back. */
+	assert_int_equal(virt_counts.users, 0);
+	assert_false(mock_hw[3]);
 	for (unsigned int cpu = 0; cpu < 3; cpu++) {
 		char line[64];
 
@@ -628,7 +649,8 @@ static void test_inject_enable_cpu(void **state)
 		assert_int_equal(op_count_cpu("enable", cpu), 1);
 		assert_int_equal(op_count_cpu("disable", cpu), 1);
 		assert_int_equal(virt_cpu[cpu].state, VIRT_CPU_OFF);
-		assert_int_equal(virt_cpu[cpu].refs, 0);
+		assert_false(mock_hw[cpu]);
+		assert_false(virt_cpu_wanted(cpu));
 		assert_int_equal(virt_cpu[cpu].enables, 1);
 		assert_int_equal(virt_cpu[cpu].disables, 1);
 	}
@@ -809,8 +831,10 @@ static void test_refcount_composition(void **state)
 	assert_true(cpu_is_parked(2));
 	assert_int_equal(smp_num_online(), NCPUS - 1);
 	assert_hw(true, true, false, true);
-	assert_int_equal(virt_cpu[2].refs, 1);
-	assert_int_equal(virt_cpu[2].blocks, 1);
+	assert_true(virt_cpu[2].offline);
+	assert_false(virt_cpu_wanted(2));
+	assert_int_equal(virt_counts.users, 1);         /* the init's, untouched */
+	assert_int_equal(virt_counts.suspends, 0);
 	assert_int_equal(op_count_cpu("disable", 2), 1);
 	assert_int_equal(cpu_offline(2), -EALREADY);
 	assert_int_equal(cpu_offline(0), -EINVAL);
@@ -821,17 +845,39 @@ static void test_refcount_composition(void **state)
 
 	assert_int_equal(syscore_suspend(), 0);
 	assert_hw(false, false, false, false);
+	assert_int_equal(virt_counts.suspends, 1);
+	assert_int_equal(virt_counts.users, 1);
 	assert_int_equal(hc(HC_API_VERSION, 0), -HV_EAGAIN);
 	assert_true(cpumask_empty(virt_enabled_mask));
+	assert_int_equal(op_count_cpu("disable", 2), 1);  /* already off: not again */
 
 	syscore_resume();
 	assert_hw(true, true, false, true);
+	assert_int_equal(virt_counts.suspends, 0);
 	assert_int_equal(hc(HC_API_VERSION, 0), HV_API_VERSION);
-	assert_int_equal(virt_cpu[2].blocks, 1);
+	assert_true(virt_cpu[2].offline);               /* resume does not online it */
+	assert_int_equal(op_count_cpu("enable", 2), 1);
+
+	/* Suspends nest: on again only after the last resume. */
+	assert_int_equal(virt_suspend_all(), 0);
+	assert_int_equal(virt_suspend_all(), 0);
+	assert_int_equal(virt_counts.suspends, 2);
+	assert_hw(false, false, false, false);
+	assert_int_equal(virt_resume_all(), 0);
+	assert_int_equal(virt_counts.suspends, 1);
+	assert_hw(false, false, false, false);
+	assert_int_equal(virt_resume_all(), 0);
+	assert_int_equal(virt_counts.suspends, 0);
+	assert_hw(true, true, false, true);
+	assert_int_equal(virt_resume_all(), 0);         /* unbalanced: stays at 0 */
+	assert_int_equal(virt_counts.suspends, 0);
+	assert_hw(true, true, false, true);
 
 	assert_int_equal(cpu_online(2), 0);
 	assert_false(cpu_is_parked(2));
 	assert_hw(true, true, true, true);
+	assert_false(virt_cpu[2].offline);
+	assert_true(virt_cpu_wanted(2));
 	assert_int_equal(virt_cpu[2].enables, 2);
 	assert_int_equal(cpumask_weight(virt_enabled_mask), NCPUS);
 
@@ -839,6 +885,15 @@ static void test_refcount_composition(void **state)
 	host_log_clear();
 	assert_int_equal(notifier_call_chain(&reboot_notifiers, REBOOT_RESET, NULL), 0);
 	assert_hw(false, false, false, false);
+	assert_true(virt_counts.rebooting);
+	assert_int_equal(virt_counts.users, 1);
+	/* Nothing brings it back while rebooting: not a resume, not an online. */
+	assert_int_equal(syscore_suspend(), 0);
+	syscore_resume();
+	assert_int_equal(cpu_offline(3), 0);
+	assert_int_equal(cpu_online(3), 0);
+	assert_hw(false, false, false, false);
+	assert_int_equal(hc(HC_API_VERSION, 0), -HV_EAGAIN);
 	assert_int_equal(hc(HC_API_VERSION, 0), -HV_EAGAIN);
 	assert_true(host_log_contains("virt: cpu  apic  state   hw"));
 	assert_int_equal(mock.errors, 0);
@@ -851,74 +906,105 @@ static void test_refcount_composition(void **state)
 }
 
 /*
- * Compositions the refcounts get wrong (see the report that came with this
- * file). They assert the behaviour virt_cpu.h promises ("they compose in
- * any order") and are skipped unless HV_TEST_KNOWN_BUGS is set, so that
- * `make host-test` stays green until virt_cpu.c is fixed.
+ * Compositions the old per-CPU refcounts got wrong; virt_cpu.h promises
+ * that they compose in any order.
  */
-static void known_bug(void)
-{
-	if (!getenv("HV_TEST_KNOWN_BUGS"))
-		skip();
-}
 
-/* suspend, offline 1, resume, online 1: the suspend's block on CPU 1 is
- * never released (virt_unblock_all only visits online CPUs). */
-static void test_bug_offline_while_suspended(void **state)
+/* suspend, offline 1, resume, online 1: CPU 1 comes back on at online
+ * (the old code never released the suspend's block on an offline CPU). */
+static void test_offline_while_suspended(void **state)
 {
 	(void)state;
-	known_bug();
 	assert_int_equal(virt_init(), 0);
 	assert_int_equal(syscore_suspend(), 0);
 	assert_int_equal(cpu_offline(1), 0);
 	assert_hw(false, false, false, false);
+	assert_true(virt_cpu[1].offline);
+	assert_int_equal(virt_counts.suspends, 1);
+	assert_int_equal(op_count_cpu("disable", 1), 1);        /* once, by suspend */
 	syscore_resume();
+	assert_int_equal(virt_counts.suspends, 0);
 	assert_hw(true, false, true, true);
+	assert_int_equal(op_count_cpu("enable", 1), 1);
 	assert_int_equal(cpu_online(1), 0);
 	assert_hw(true, true, true, true);
+	assert_int_equal(op_count_cpu("enable", 1), 2);
+	assert_int_equal(cpumask_weight(virt_enabled_mask), NCPUS);
+	assert_int_equal(hc(HC_API_VERSION, 0), HV_API_VERSION);
+
+	/* The other way round: offline while suspended, online while still
+	 * suspended (stays off), then resume (on). */
+	assert_int_equal(syscore_suspend(), 0);
+	assert_int_equal(cpu_offline(3), 0);
+	assert_int_equal(cpu_online(3), 0);
+	assert_hw(false, false, false, false);
+	syscore_resume();
+	assert_hw(true, true, true, true);
+	assert_int_equal(mock.errors, 0);
 	virt_exit();
 	assert_nothing_registered();
 }
 
-/* A CPU that is offline during init never gets a reference: once online it
- * stays off although virtualization is "on in every online CPU". */
-static void test_bug_offline_during_init(void **state)
+/* A CPU that is offline during init comes on when it comes online (the old
+ * code never gave it a reference). */
+static void test_offline_during_init(void **state)
 {
 	(void)state;
-	known_bug();
 	assert_int_equal(cpu_offline(2), 0);
 	assert_int_equal(virt_init(), 0);
 	assert_hw(true, true, false, true);
+	assert_int_equal(op_count_cpu("compat", 2), 0);
+	assert_int_equal(op_count_cpu("enable", 2), 0);
+	assert_true(host_log_contains("virt: mock on in 3 CPUs"));
 	assert_int_equal(cpu_online(2), 0);
-	assert_hw(true, true, true, true);      /* fails: CPU 2 off, refs 0 */
+	assert_hw(true, true, true, true);
+	assert_int_equal(op_count_cpu("enable", 2), 1);
+	assert_int_equal(cpumask_weight(virt_enabled_mask), NCPUS);
+	assert_int_equal(mock.errors, 0);
 	virt_exit();
 	assert_nothing_registered();
 }
 
-/* virt_exit leaves the blocks of an offline CPU (or of a suspend) behind
- * and virt_init does not start from clean per-CPU counts: after offline 2,
- * exit, online 2, init, CPU 2 stays off for good (refs 1, blocks 1), and
- * init still succeeds. */
-static void test_bug_state_across_exit(void **state)
+/* Nothing of one init's per-CPU state leaks into the next: neither an
+ * offline CPU onlined after exit (the old code left its block behind) nor
+ * a suspend that the exit never saw resumed. */
+static void test_state_across_exit(void **state)
 {
 	(void)state;
-	known_bug();
 	assert_int_equal(virt_init(), 0);
 	assert_int_equal(cpu_offline(2), 0);
 	virt_exit();
 	assert_int_equal(cpu_online(2), 0);
 	assert_int_equal(virt_init(), 0);
-	assert_hw(true, true, true, true);      /* fails: CPU 2 off */
+	assert_hw(true, true, true, true);
+	assert_int_equal(cpumask_weight(virt_enabled_mask), NCPUS);
 	virt_exit();
 	assert_nothing_registered();
 
 	/* The same with suspend: exit while suspended, resume, init again. */
 	assert_int_equal(virt_init(), 0);
 	assert_int_equal(syscore_suspend(), 0);
+	assert_int_equal(virt_counts.suspends, 1);
 	virt_exit();
-	syscore_resume();
+	syscore_resume();                       /* virt's op is gone: not called */
+	assert_all_hw_off();
 	assert_int_equal(virt_init(), 0);
+	assert_int_equal(virt_counts.suspends, 0);
+	assert_int_equal(virt_counts.users, 1);
 	assert_hw(true, true, true, true);
+	assert_int_equal(hc(HC_API_VERSION, 0), HV_API_VERSION);
+	virt_exit();
+	assert_nothing_registered();
+
+	/* And with reboot: the rebooting flag does not survive into a new init. */
+	assert_int_equal(virt_init(), 0);
+	assert_int_equal(notifier_call_chain(&reboot_notifiers, REBOOT_RESET, NULL), 0);
+	assert_true(virt_counts.rebooting);
+	virt_exit();
+	assert_int_equal(virt_init(), 0);
+	assert_false(virt_counts.rebooting);
+	assert_hw(true, true, true, true);
+	assert_int_equal(mock.errors, 0);
 	virt_exit();
 	assert_nothing_registered();
 }
@@ -1101,16 +1187,13 @@ static void test_syscore(void **state)
 	sc_log[0] = '\0';
 	sc_fail = 'A';
 	assert_int_equal(syscore_suspend(), -EBUSY);
-	/* C and B were suspended; both resumed, A (the failing one) not. */
-	assert_int_equal(strlen(sc_log), 5);
-	assert_memory_equal(sc_log, "CBA", 3);
-	assert_non_null(strchr(sc_log + 3, 'b'));
-	assert_non_null(strchr(sc_log + 3, 'c'));
+	/* C and B were suspended; both resumed in reverse order (B, then C),
+	 * A (the failing one) not. */
+	assert_string_equal(sc_log, "CBAbc");
 	sc_log[0] = '\0';
 	sc_fail = 'C';
 	assert_int_equal(syscore_suspend(), -EBUSY);
 	assert_string_equal(sc_log, "C");
-
 	syscore_unregister(&b);
 	syscore_unregister(&b);                         /* not there: no-op */
 	sc_log[0] = '\0';
@@ -1125,6 +1208,52 @@ static void test_syscore(void **state)
 	assert_int_equal(syscore_suspend(), 0);
 	syscore_resume();
 	assert_string_equal(sc_log, "");
+}
+
+/* A syscore op that fails after virt's suspended: virt is resumed (its
+ * hardware back on, its suspend count back to 0, hypercalls answered), and
+ * after the ops suspended after it (reverse order). */
+static bool sc_hw_on_at_resume;
+static int sus_later(void) { sc_note('L'); return 0; }
+static void res_later(void) { sc_note('l'); sc_hw_on_at_resume = mock_hw[1]; }
+static int sus_fail(void) { sc_note('F'); return -EBUSY; }
+
+static void test_syscore_fail_resumes_virt(void **state)
+{
+	(void)state;
+	static struct syscore_ops fail = { sus_fail, res_c, NULL },
+				  later = { sus_later, res_later, NULL };
+
+	/* Registered before virt: suspended after it. */
+	assert_int_equal(syscore_register(&fail), 0);
+	assert_int_equal(virt_init(), 0);
+	/* Registered after virt: suspended before it, resumed after it. */
+	assert_int_equal(syscore_register(&later), 0);
+	assert_hw(true, true, true, true);
+
+	sc_log[0] = '\0';
+	noplog = 0;
+	sc_hw_on_at_resume = false;
+	assert_int_equal(syscore_suspend(), -EBUSY);
+	assert_string_equal(sc_log, "LFl");     /* fail's resume not called */
+	/* virt, suspended after `later`, was resumed before it. */
+	assert_true(sc_hw_on_at_resume);
+	assert_int_equal(virt_counts.suspends, 0);
+	assert_hw(true, true, true, true);
+	assert_int_equal(hc(HC_API_VERSION, 0), HV_API_VERSION);
+	for (unsigned int cpu = 0; cpu < NCPUS; cpu++) {
+		assert_int_equal(op_count_cpu("disable", cpu), 1);
+		assert_int_equal(op_count_cpu("enable", cpu), 1);
+	}
+	/* Each CPU off, then every CPU back on: disables first. */
+	for (unsigned int i = 0; i < NCPUS; i++)
+		assert_non_null(strstr(oplog[i], "disable@"));
+	assert_int_equal(mock.errors, 0);
+
+	syscore_unregister(&later);
+	syscore_unregister(&fail);
+	virt_exit();
+	assert_nothing_registered();
 }
 
 static unsigned int shown_x, shown_y;
@@ -1292,12 +1421,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ops_validate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refcount_composition, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bug_offline_while_suspended, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bug_offline_during_init, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bug_state_across_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offline_while_suspended, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offline_during_init, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_across_exit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fail_inject_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syscore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syscore_fail_resumes_virt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_debug_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_devops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notifier, setup, teardown),

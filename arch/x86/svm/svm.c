@@ -24,6 +24,8 @@ static struct {
 	uint32_t revision, asids, features;
 } svm_config;
 
+static void svm_hardware_unsetup(void);
+
 static void *hsave[NR_CPUS];    /* host save area of each CPU (APM 15.30.4) */
 
 static void set_detail(struct virt_check *chk, enum virt_reason r, const char *d)
@@ -86,6 +88,11 @@ static int svm_hardware_setup(struct virt_check *chk)
 			return ERR(-ENOMEM);
 		}
 	}
+	if (svm_guest_setup()) {
+		svm_hardware_unsetup();
+		set_detail(chk, VIRT_REASON_NO_MEMORY, "I/O and MSR permission maps");
+		return ERR(-ENOMEM);
+	}
 	pr_info("svm: revision %u, %u ASIDs, features 0x%x (nested paging%s)\n",
 		svm_config.revision, svm_config.asids, svm_config.features,
 		svm_config.features & (1U << 3) ? ", NRIP save" : "");
@@ -94,6 +101,7 @@ static int svm_hardware_setup(struct virt_check *chk)
 
 static void svm_hardware_unsetup(void)
 {
+	svm_guest_unsetup();
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
 		page_free(hsave[cpu], 0);
 		hsave[cpu] = NULL;
@@ -176,4 +184,16 @@ const struct virt_ops svm_ops = {
 	.emergency_disable = svm_emergency_disable,
 	.vcpu_size = sizeof(struct svm_vcpu),
 	.vcpu_align = __alignof__(struct svm_vcpu),
+	.gpt_format = &npt_format,
+	.vcpu_setup = svm_vcpu_setup,
+	.vcpu_teardown = svm_vcpu_teardown,
+	.vcpu_enter = svm_vcpu_enter,
+	.get_regs = svm_get_regs,
+	.set_regs = svm_set_regs,
+	.get_sregs = svm_get_sregs,
+	.set_sregs = svm_set_sregs,
+	.set_rip = svm_set_rip,
+	.inject_exception = svm_inject_exception,
+	.msr_read = svm_msr_read,
+	.msr_write = svm_msr_write,
 };

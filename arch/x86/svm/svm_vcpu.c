@@ -1,0 +1,359 @@
+/*
+ * SVM guests: the VMCB of each vCPU, nested page tables, VMRUN and the
+ * translation of #VMEXIT codes into generic exits (AMD64 APM Vol. 2, 15).
+ */
+#include <x86/cpu.h>
+#include "hv/errno.h"
+#include "hv/gpt.h"
+#include "hv/page_alloc.h"
+#include "hv/printk.h"
+#include "hv/smp.h"
+#include "hv/string.h"
+#include "hv/virt.h"
+#include "hv/vm.h"
+#include "svm.h"
+#include "vmcb.h"
+
+BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, rbx) != 8);
+BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, rsi) != 32);
+BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, rbp) != 56);
+BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, r15) != 120);
+
+void svm_vmrun(uint64_t guest_vmcb, struct hv_regs *regs, uint64_t host_vmcb);
+
+/* Per-CPU page for VMSAVE/VMLOAD of the host's own state. */
+static void *host_vmcb[NR_CPUS];
+/* I/O permission maps (12 KiB): the root owns every port, a child none. */
+static uint8_t *iopm_open, *iopm_closed;
+/* MSR permission map (8 KiB): every MSR access exits (allow-list). */
+static uint8_t *msrpm;
+
+#define VMCB(v) ((uint8_t *)(v)->block)
+#define F64(v, off) (*(uint64_t *)(VMCB(v) + (off)))
+#define F32(v, off) (*(uint32_t *)(VMCB(v) + (off)))
+
+/* ---------------------------------------------------------- nested paging */
+
+#define NPT_P   (1ULL << 0)
+#define NPT_W   (1ULL << 1)
+#define NPT_U   (1ULL << 2)
+#define NPT_PS  (1ULL << 7)
+#define NPT_NX  (1ULL << 63)
+
+/* Nested page tables use the ordinary long-mode format; guest accesses
+ * count as user accesses (APM 15.25.5), so U is always set. */
+static uint64_t npt_leaf(uint64_t hpa, unsigned int level, unsigned int flags)
+{
+	return hpa | NPT_P | NPT_U | (flags & GPT_WRITE ? NPT_W : 0) |
+	       (flags & GPT_EXEC ? 0 : NPT_NX) | (level ? NPT_PS : 0);
+}
+
+static uint64_t npt_table(uint64_t hpa)
+{
+	return hpa | NPT_P | NPT_W | NPT_U;
+}
+
+static bool npt_present(uint64_t e) { return e & NPT_P; }
+static bool npt_large(uint64_t e) { return e & NPT_PS; }
+
+struct gpt_format npt_format = {
+	.leaf = npt_leaf, .table = npt_table, .present = npt_present, .large = npt_large,
+	.max_leaf_level = 1,
+};
+
+/* ---------------------------------------------------------- setup */
+
+/* Called from hardware setup: the pages every guest shares. */
+int svm_guest_setup(void)
+{
+	unsigned int cpu;
+
+	iopm_open = page_zalloc(2);
+	iopm_closed = page_alloc(2);
+	msrpm = page_alloc(1);
+	if (!iopm_open || !iopm_closed || !msrpm)
+		goto fail;
+	memset(iopm_closed, 0xff, PAGE_SIZE << 2);
+	memset(msrpm, 0xff, PAGE_SIZE << 1);
+	for_each_cpu(cpu, &cpu_online_mask)
+		if (!(host_vmcb[cpu] = page_zalloc(0)))
+			goto fail;
+	if (cpuid(0x80000001).edx & (1U << 26))
+		npt_format.max_leaf_level = 2;          /* 1 GiB pages */
+	return 0;
+fail:
+	svm_guest_unsetup();
+	return ERR(-ENOMEM);
+}
+
+void svm_guest_unsetup(void)
+{
+	page_free(iopm_open, 2);
+	page_free(iopm_closed, 2);
+	page_free(msrpm, 1);
+	iopm_open = iopm_closed = msrpm = NULL;
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		page_free(host_vmcb[cpu], 0);
+		host_vmcb[cpu] = NULL;
+	}
+}
+
+static void seg_set(struct vcpu *v, unsigned int off, const struct hv_segment *s)
+{
+	*(uint16_t *)(VMCB(v) + off) = s->selector;
+	*(uint16_t *)(VMCB(v) + off + 2) = s->attrib;
+	*(uint32_t *)(VMCB(v) + off + 4) = s->limit;
+	*(uint64_t *)(VMCB(v) + off + 8) = s->base;
+}
+
+static void seg_get(struct vcpu *v, unsigned int off, struct hv_segment *s)
+{
+	s->selector = *(uint16_t *)(VMCB(v) + off);
+	s->attrib = *(uint16_t *)(VMCB(v) + off + 2);
+	s->limit = *(uint32_t *)(VMCB(v) + off + 4);
+	s->base = *(uint64_t *)(VMCB(v) + off + 8);
+}
+
+int svm_vcpu_setup(struct vcpu *v)
+{
+	memset(v->block, 0, PAGE_SIZE);
+	F32(v, VMCB_INTERCEPT_MISC1) = ICPT_INTR | ICPT_NMI | ICPT_SMI | ICPT_INIT |
+				       ICPT_CPUID | ICPT_INVD | ICPT_HLT | ICPT_IOIO |
+				       ICPT_MSR | ICPT_SHUTDOWN;
+	F32(v, VMCB_INTERCEPT_MISC2) = ICPT_VMRUN | ICPT_VMMCALL | ICPT_VMLOAD |
+				       ICPT_VMSAVE | ICPT_STGI | ICPT_CLGI | ICPT_SKINIT;
+	/* The root keeps its I/O ports (its serial console); a child's I/O
+	 * goes to the root as exit records. */
+	F64(v, VMCB_IOPM_BASE) = (uint64_t)(v->vm->is_root ? iopm_open : iopm_closed);
+	F64(v, VMCB_MSRPM_BASE) = (uint64_t)msrpm;
+	F32(v, VMCB_ASID) = v->vm->asid;
+	F64(v, VMCB_VINTR) = 1ULL << 24;        /* V_INTR_MASKING: host IF rules */
+	F64(v, VMCB_NP_ENABLE) = 1;
+	F64(v, VMCB_N_CR3) = (uint64_t)v->vm->gpt.root;
+	F64(v, VMCB_G_PAT) = 0x0007040600070406ULL;
+	F64(v, VMCB_DR7) = 0x400;
+	F64(v, VMCB_DR6) = 0xffff0ff0;
+	F64(v, VMCB_RFLAGS) = 0x2;
+	/* Reset state (real mode at 0, like a CPU after INIT) until set_sregs. */
+	struct hv_segment code = { .base = 0, .limit = 0xffff, .selector = 0, .attrib = 0x9b };
+	struct hv_segment data = { .base = 0, .limit = 0xffff, .selector = 0, .attrib = 0x93 };
+	struct hv_segment tr = { .limit = 0xffff, .attrib = 0x8b };
+	struct hv_segment ldtr = { .limit = 0xffff, .attrib = 0x82 };
+
+	seg_set(v, VMCB_CS, &code);
+	seg_set(v, VMCB_DS, &data);
+	seg_set(v, VMCB_ES, &data);
+	seg_set(v, VMCB_FS, &data);
+	seg_set(v, VMCB_GS, &data);
+	seg_set(v, VMCB_SS, &data);
+	seg_set(v, VMCB_TR, &tr);
+	seg_set(v, VMCB_LDTR, &ldtr);
+	F32(v, VMCB_GDTR + 4) = 0xffff;
+	F32(v, VMCB_IDTR + 4) = 0xffff;
+	F64(v, VMCB_CR0) = 0x10;                /* ET */
+	F64(v, VMCB_EFER) = EFER_SVME;          /* VMRUN requires it (15.5.1) */
+	return 0;
+}
+
+void svm_vcpu_teardown(struct vcpu *v)
+{
+}
+
+/* ---------------------------------------------------------- registers */
+
+void svm_get_regs(struct vcpu *v, struct hv_regs *r)
+{
+	*r = v->regs;
+	r->rax = F64(v, VMCB_RAX);
+	r->rsp = F64(v, VMCB_RSP);
+	r->rip = F64(v, VMCB_RIP);
+	r->rflags = F64(v, VMCB_RFLAGS);
+}
+
+void svm_set_regs(struct vcpu *v, const struct hv_regs *r)
+{
+	v->regs = *r;
+	F64(v, VMCB_RAX) = r->rax;
+	F64(v, VMCB_RSP) = r->rsp;
+	F64(v, VMCB_RIP) = r->rip;
+	F64(v, VMCB_RFLAGS) = r->rflags | 0x2;
+}
+
+void svm_get_sregs(struct vcpu *v, struct hv_sregs *s)
+{
+	seg_get(v, VMCB_CS, &s->cs);
+	seg_get(v, VMCB_DS, &s->ds);
+	seg_get(v, VMCB_ES, &s->es);
+	seg_get(v, VMCB_FS, &s->fs);
+	seg_get(v, VMCB_GS, &s->gs);
+	seg_get(v, VMCB_SS, &s->ss);
+	seg_get(v, VMCB_TR, &s->tr);
+	seg_get(v, VMCB_LDTR, &s->ldtr);
+	s->gdt = (struct hv_dtable){ F64(v, VMCB_GDTR + 8), F32(v, VMCB_GDTR + 4), 0 };
+	s->idt = (struct hv_dtable){ F64(v, VMCB_IDTR + 8), F32(v, VMCB_IDTR + 4), 0 };
+	s->cr0 = F64(v, VMCB_CR0);
+	s->cr2 = F64(v, VMCB_CR2);
+	s->cr3 = F64(v, VMCB_CR3);
+	s->cr4 = F64(v, VMCB_CR4);
+	s->efer = F64(v, VMCB_EFER) & ~EFER_SVME;       /* the guest never sees SVME */
+}
+
+void svm_set_sregs(struct vcpu *v, const struct hv_sregs *s)
+{
+	seg_set(v, VMCB_CS, &s->cs);
+	seg_set(v, VMCB_DS, &s->ds);
+	seg_set(v, VMCB_ES, &s->es);
+	seg_set(v, VMCB_FS, &s->fs);
+	seg_set(v, VMCB_GS, &s->gs);
+	seg_set(v, VMCB_SS, &s->ss);
+	seg_set(v, VMCB_TR, &s->tr);
+	seg_set(v, VMCB_LDTR, &s->ldtr);
+	F64(v, VMCB_GDTR + 8) = s->gdt.base;
+	F32(v, VMCB_GDTR + 4) = s->gdt.limit;
+	F64(v, VMCB_IDTR + 8) = s->idt.base;
+	F32(v, VMCB_IDTR + 4) = s->idt.limit;
+	F64(v, VMCB_CR0) = s->cr0;
+	F64(v, VMCB_CR2) = s->cr2;
+	F64(v, VMCB_CR3) = s->cr3;
+	F64(v, VMCB_CR4) = s->cr4;
+	F64(v, VMCB_EFER) = s->efer | EFER_SVME;
+	*(uint8_t *)(VMCB(v) + VMCB_CPL) = (s->ss.attrib >> 5) & 3;
+}
+
+void svm_set_rip(struct vcpu *v, uint64_t rip)
+{
+	F64(v, VMCB_RIP) = rip;
+}
+
+void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+	/* EVENTINJ: vector, type 3 (exception), error-code valid, valid. */
+	F64(v, VMCB_EVENTINJ) = vector | (3ULL << 8) | (has_error ? 1ULL << 11 : 0) |
+				(1ULL << 31) | ((uint64_t)error << 32);
+}
+
+static const struct { uint32_t msr; unsigned int off; } vmcb_msrs[] = {
+	{ 0xc0000081, VMCB_STAR }, { 0xc0000082, VMCB_LSTAR }, { 0xc0000083, VMCB_CSTAR },
+	{ 0xc0000084, VMCB_SFMASK }, { 0xc0000102, VMCB_KERNEL_GS_BASE },
+	{ 0x174, VMCB_SYSENTER_CS }, { 0x175, VMCB_SYSENTER_ESP },
+	{ 0x176, VMCB_SYSENTER_EIP }, { 0x277, VMCB_G_PAT },
+	{ MSR_FS_BASE, VMCB_FS + 8 }, { MSR_GS_BASE, VMCB_GS + 8 },
+};
+
+int svm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	if (msr == MSR_EFER) {
+		*val = F64(v, VMCB_EFER) & ~EFER_SVME;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(vmcb_msrs); i++)
+		if (vmcb_msrs[i].msr == msr) {
+			*val = F64(v, vmcb_msrs[i].off);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	if (msr == MSR_EFER) {
+		/* SCE, LME, NXE may change; LMA follows CR0.PG; SVME stays ours. */
+		uint64_t allowed = EFER_SCE | EFER_LME | EFER_NXE;
+
+		if (val & ~(allowed | EFER_LMA))
+			return -EINVAL;
+		F64(v, VMCB_EFER) = (F64(v, VMCB_EFER) & EFER_LMA) | (val & allowed) | EFER_SVME;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(vmcb_msrs); i++)
+		if (vmcb_msrs[i].msr == msr) {
+			F64(v, vmcb_msrs[i].off) = val;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* ---------------------------------------------------------- running */
+
+static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
+{
+	uint64_t code = F64(v, VMCB_EXITCODE);
+	uint64_t i1 = F64(v, VMCB_EXITINFO1), i2 = F64(v, VMCB_EXITINFO2);
+
+	memset(e, 0, sizeof(*e));
+	e->hw_reason = code;
+	e->info1 = i1;
+	e->info2 = i2;
+	e->rip = F64(v, VMCB_RIP);
+	switch (code) {
+	case SVM_EXIT_INTR:
+	case SVM_EXIT_NMI:
+	case SVM_EXIT_SMI:
+	case SVM_EXIT_INIT:
+		e->kind = EXIT_KIND_NONE;       /* served by the host right after */
+		break;
+	case SVM_EXIT_IOIO:
+		e->kind = EXIT_KIND_IO;
+		e->io.port = (uint16_t)(i1 >> 16);
+		e->io.in = i1 & 1;
+		e->io.string = i1 & (1 << 2);
+		e->io.size = i1 & (1 << 4) ? 1 : i1 & (1 << 5) ? 2 : 4;
+		e->next_rip = i2;               /* APM 15.10.2: next RIP in EXITINFO2 */
+		break;
+	case SVM_EXIT_NPF:
+		e->kind = EXIT_KIND_NPF;
+		e->npf.gpa = i2;
+		e->npf.write = i1 & (1 << 1);
+		e->npf.fetch = i1 & (1 << 4);
+		break;
+	case SVM_EXIT_HLT:
+		e->kind = EXIT_KIND_HLT;
+		e->next_rip = e->rip + 1;
+		break;
+	case SVM_EXIT_VMMCALL:
+		e->kind = EXIT_KIND_HYPERCALL;
+		e->next_rip = e->rip + 3;
+		break;
+	case SVM_EXIT_CPUID:
+		e->kind = EXIT_KIND_CPUID;
+		e->next_rip = e->rip + 2;
+		break;
+	case SVM_EXIT_MSR:
+		e->kind = i1 ? EXIT_KIND_WRMSR : EXIT_KIND_RDMSR;
+		e->msr = (uint32_t)v->regs.rcx;
+		e->next_rip = e->rip + 2;
+		break;
+	case SVM_EXIT_SHUTDOWN:
+		e->kind = EXIT_KIND_SHUTDOWN;
+		break;
+	case SVM_EXIT_VMRUN:
+	case SVM_EXIT_VMLOAD:
+	case SVM_EXIT_VMSAVE:
+	case SVM_EXIT_STGI:
+	case SVM_EXIT_CLGI:
+	case SVM_EXIT_SKINIT:
+		e->kind = EXIT_KIND_VIRT_INSN;
+		break;
+	case SVM_EXIT_INVALID:
+		e->kind = EXIT_KIND_INVALID;
+		break;
+	default:
+		e->kind = EXIT_KIND_UNKNOWN;
+		break;
+	}
+}
+
+void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit)
+{
+	unsigned int cpu = smp_processor_id();
+
+	F32(v, VMCB_TLB_CONTROL) = 1;   /* flush: nested mappings may have changed */
+	F64(v, VMCB_CLEAN) = 0;
+	__asm__ __volatile__("cli; clgi" ::: "memory");
+	svm_vmrun((uint64_t)v->block, &v->regs, (uint64_t)host_vmcb[cpu]);
+	F64(v, VMCB_EVENTINJ) = 0;
+	/* An interrupt or NMI that caused the exit is taken here. */
+	__asm__ __volatile__("stgi; sti; nop; cli" ::: "memory");
+	decode_exit(v, exit);
+}
+

@@ -1,0 +1,101 @@
+/* VMCB layout (AMD64 APM Vol. 2, appendix B), as offsets into the page. */
+#ifndef X86_SVM_VMCB_H
+#define X86_SVM_VMCB_H
+
+/* Control area. */
+#define VMCB_INTERCEPT_CR       0x000   /* reads 15:0, writes 31:16 */
+#define VMCB_INTERCEPT_EXC      0x008
+#define VMCB_INTERCEPT_MISC1    0x00c
+#define VMCB_INTERCEPT_MISC2    0x010
+#define VMCB_IOPM_BASE          0x040
+#define VMCB_MSRPM_BASE         0x048
+#define VMCB_TSC_OFFSET         0x050
+#define VMCB_ASID               0x058
+#define VMCB_TLB_CONTROL        0x05c
+#define VMCB_VINTR              0x060
+#define VMCB_INT_SHADOW         0x068
+#define VMCB_EXITCODE           0x070
+#define VMCB_EXITINFO1          0x078
+#define VMCB_EXITINFO2          0x080
+#define VMCB_EXITINTINFO        0x088
+#define VMCB_NP_ENABLE          0x090
+#define VMCB_EVENTINJ           0x0a8
+#define VMCB_N_CR3              0x0b0
+#define VMCB_CLEAN              0x0c0
+#define VMCB_NRIP               0x0c8
+
+/* Save area. Segments: selector u16, attrib u16, limit u32, base u64. */
+#define VMCB_ES                 0x400
+#define VMCB_CS                 0x410
+#define VMCB_SS                 0x420
+#define VMCB_DS                 0x430
+#define VMCB_FS                 0x440
+#define VMCB_GS                 0x450
+#define VMCB_GDTR               0x460
+#define VMCB_LDTR               0x470
+#define VMCB_IDTR               0x480
+#define VMCB_TR                 0x490
+#define VMCB_CPL                0x4cb
+#define VMCB_EFER               0x4d0
+#define VMCB_CR4                0x548
+#define VMCB_CR3                0x550
+#define VMCB_CR0                0x558
+#define VMCB_DR7                0x560
+#define VMCB_DR6                0x568
+#define VMCB_RFLAGS             0x570
+#define VMCB_RIP                0x578
+#define VMCB_RSP                0x5d8
+#define VMCB_RAX                0x5f8
+#define VMCB_STAR               0x600
+#define VMCB_LSTAR              0x608
+#define VMCB_CSTAR              0x610
+#define VMCB_SFMASK             0x618
+#define VMCB_KERNEL_GS_BASE     0x620
+#define VMCB_SYSENTER_CS        0x628
+#define VMCB_SYSENTER_ESP       0x630
+#define VMCB_SYSENTER_EIP       0x638
+#define VMCB_CR2                0x640
+#define VMCB_G_PAT              0x668
+
+/* Intercept bits in MISC1 (offset 0x00c). */
+#define ICPT_INTR               (1u << 0)
+#define ICPT_NMI                (1u << 1)
+#define ICPT_SMI                (1u << 2)
+#define ICPT_INIT               (1u << 3)
+#define ICPT_CPUID              (1u << 18)
+#define ICPT_INVD               (1u << 22)
+#define ICPT_HLT                (1u << 24)
+#define ICPT_IOIO               (1u << 27)
+#define ICPT_MSR                (1u << 28)
+#define ICPT_SHUTDOWN           (1u << 31)
+/* MISC2 (offset 0x010). */
+#define ICPT_VMRUN              (1u << 0)
+#define ICPT_VMMCALL            (1u << 1)
+#define ICPT_VMLOAD             (1u << 2)
+#define ICPT_VMSAVE             (1u << 3)
+#define ICPT_STGI               (1u << 4)
+#define ICPT_CLGI               (1u << 5)
+#define ICPT_SKINIT             (1u << 6)
+
+/* Exit codes. */
+#define SVM_EXIT_EXCP_BASE      0x040
+#define SVM_EXIT_INTR           0x060
+#define SVM_EXIT_NMI            0x061
+#define SVM_EXIT_SMI            0x062
+#define SVM_EXIT_INIT           0x063
+#define SVM_EXIT_CPUID          0x072
+#define SVM_EXIT_HLT            0x078
+#define SVM_EXIT_IOIO           0x07b
+#define SVM_EXIT_MSR            0x07c
+#define SVM_EXIT_SHUTDOWN       0x07f
+#define SVM_EXIT_VMRUN          0x080
+#define SVM_EXIT_VMMCALL        0x081
+#define SVM_EXIT_VMLOAD         0x082
+#define SVM_EXIT_VMSAVE         0x083
+#define SVM_EXIT_STGI           0x084
+#define SVM_EXIT_CLGI           0x085
+#define SVM_EXIT_SKINIT         0x086
+#define SVM_EXIT_NPF            0x400
+#define SVM_EXIT_INVALID        (~0ULL)
+
+#endif

@@ -1,0 +1,272 @@
+/*
+ * The root partition (hv/root.h): memory split, ELF64 loading, initial
+ * 64-bit state, and its vCPUs on the boot CPU and (by hypercall) others.
+ */
+#include "hv/root.h"
+#include "hv/boot.h"
+#include "hv/debugcon.h"
+#include "hv/errno.h"
+#include "hv/guest_mem.h"
+#include "hv/options.h"
+#include "hv/printk.h"
+#include "hv/smp.h"
+#include "hv/string.h"
+#include "hv/virt_init.h"
+#include "hv/vm.h"
+
+static uint64_t hv_mem = 32 * MiB;
+static bool root_disabled;
+
+CMDLINE_OPTION(hv_mem, "hv_mem", cmdline_handle_u64, &hv_mem,
+	       "memory the hypervisor keeps for itself; the rest is the root's (default 32M)");
+
+static int parse_root(const char *value, void *arg)
+{
+	if (!value || strcmp(value, "none"))
+		return -EINVAL;
+	root_disabled = true;
+	return 0;
+}
+CMDLINE_OPTION(root, "root", parse_root, NULL,
+	       "root=none: run no root partition (the debug console stays on serial)");
+
+/* The demo root, built from tests/guest and linked into the image. */
+extern const uint8_t root_demo_start[], root_demo_end[];
+
+static struct vcpu *root_vcpu_on[NR_CPUS];
+static struct vcpu *root_vcpu_pending[NR_CPUS];
+
+uint64_t root_hv_pool_size(uint64_t usable_total)
+{
+	/* Small machines keep half for the root, whatever hv_mem says. */
+	return MIN(hv_mem, usable_total / 2);
+}
+
+bool root_cpu_busy(unsigned int cpu)
+{
+	return cpu < NR_CPUS && __atomic_load_n(&root_vcpu_on[cpu], __ATOMIC_ACQUIRE);
+}
+
+/* ---------------------------------------------------------- ELF64 */
+
+struct elf64_ehdr {
+	uint8_t ident[16];
+	uint16_t type, machine;
+	uint32_t version;
+	uint64_t entry, phoff, shoff;
+	uint32_t flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct elf64_phdr {
+	uint32_t type, flags;
+	uint64_t offset, vaddr, paddr, filesz, memsz, align;
+};
+
+#define PT_LOAD 1
+
+/*
+ * Accepted: ELF64, little-endian, x86-64, ET_EXEC, PT_LOAD segments whose
+ * physical addresses (p_paddr) lie in root memory and whose entry point is
+ * inside one of them. Loaded at p_paddr; the root runs identity-mapped.
+ */
+static int elf_load(const uint8_t *img, size_t size, uint64_t *entry, uint64_t *end)
+{
+	const struct elf64_ehdr *eh = (const void *)img;
+	bool entry_ok = false;
+
+	*end = 0;
+	if (size < sizeof(*eh) || memcmp(eh->ident, "\177ELF", 4) || eh->ident[4] != 2 ||
+	    eh->ident[5] != 1 || eh->machine != 62 || eh->type != 2)
+		return ERR(-EINVAL);
+	if (eh->phentsize != sizeof(struct elf64_phdr) || eh->phoff > size ||
+	    (uint64_t)eh->phnum * sizeof(struct elf64_phdr) > size - eh->phoff)
+		return ERR(-EINVAL);
+	for (unsigned int i = 0; i < eh->phnum; i++) {
+		struct elf64_phdr ph;
+
+		memcpy(&ph, img + eh->phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.type != PT_LOAD || !ph.memsz)
+			continue;
+		if (ph.filesz > ph.memsz || ph.offset > size || ph.filesz > size - ph.offset ||
+		    !root_mem_contains(ph.paddr, ph.memsz)) {
+			pr_err("root: ELF segment %u [0x%lx, +0x%lx) is malformed or outside root memory\n",
+			       i, ph.paddr, ph.memsz);
+			return ERR(-EFAULT);
+		}
+		memcpy((void *)ph.paddr, img + ph.offset, ph.filesz);
+		memset((void *)(ph.paddr + ph.filesz), 0, ph.memsz - ph.filesz);
+		if (eh->entry >= ph.paddr && eh->entry < ph.paddr + ph.memsz)
+			entry_ok = true;
+		*end = MAX(*end, ph.paddr + ph.memsz);
+	}
+	if (!entry_ok)
+		return ERR(-EINVAL);
+	*entry = eh->entry;
+	return 0;
+}
+
+/* ---------------------------------------------------------- initial state */
+
+/* The root's boot area, in its own memory right after the loaded image:
+ * page tables for its first 4 GiB, a GDT, the root info page, a stack. */
+struct root_boot_area {
+	uint64_t pml4[512], pdpt[512], pd[4][512];
+	uint64_t gdt[512];
+	struct hv_root_info info;
+	uint8_t pad[4096 - sizeof(struct hv_root_info)];
+	uint8_t stack[32768];
+} __aligned(4096);
+
+static void root_initial_state(struct vcpu *v, struct root_boot_area *ba, uint64_t entry)
+{
+	struct hv_sregs s = { 0 };
+	struct hv_regs r = { 0 };
+
+	for (int i = 0; i < 4; i++) {
+		ba->pdpt[i] = (uint64_t)ba->pd[i] | 0x3;
+		for (int j = 0; j < 512; j++)
+			ba->pd[i][j] = ((uint64_t)i << 30) + ((uint64_t)j << 21) + 0x83;
+	}
+	ba->pml4[0] = (uint64_t)ba->pdpt | 0x3;
+	ba->gdt[1] = 0x00209b0000000000ULL;     /* 0x08: 64-bit code */
+	ba->gdt[2] = 0x00cf93000000ffffULL;     /* 0x10: data */
+
+	s.cs = (struct hv_segment){ 0, 0xffffffff, 0x08, 0x29b };       /* L, P, S, code */
+	s.ds = s.es = s.fs = s.gs = s.ss =
+		(struct hv_segment){ 0, 0xffffffff, 0x10, 0xc93 };
+	s.tr = (struct hv_segment){ 0, 0x67, 0, 0x8b };
+	s.ldtr = (struct hv_segment){ 0, 0, 0, 0x82 };
+	s.gdt = (struct hv_dtable){ (uint64_t)ba->gdt, 3 * 8 - 1, 0 };
+	s.idt = (struct hv_dtable){ 0, 0, 0 };
+	s.cr0 = 0x80050033;                     /* PG AM WP NE ET MP PE */
+	s.cr3 = (uint64_t)ba->pml4;
+	s.cr4 = 0x20;                           /* PAE */
+	s.efer = 0xd00;                         /* NXE LMA LME */
+	virt_ops->set_sregs(v, &s);
+	r.rip = entry;
+	r.rsp = (uint64_t)ba->stack + sizeof(ba->stack) - 8;
+	r.rdi = (uint64_t)&ba->info;
+	r.rflags = 0x2;
+	virt_ops->set_regs(v, &r);
+}
+
+static int map_root_memory(struct vm *vm)
+{
+	for (uint32_t i = 0; i < root_mem.count; i++) {
+		int r = gpt_map(&vm->gpt, root_mem.range[i].base, root_mem.range[i].base,
+				root_mem.range[i].len, GPT_WRITE | GPT_EXEC);
+
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+void root_run(void)
+{
+	const uint8_t *img = root_demo_start;
+	size_t size = (size_t)(root_demo_end - root_demo_start);
+	const char *what = "the demo root partition";
+	uint64_t entry = 0, end = 0;
+	struct root_boot_area *ba;
+	struct vm *vm;
+	struct vcpu *v;
+	int r;
+
+	if (root_disabled || !virt_ready())
+		return;
+	if (!virt_ops->vcpu_enter) {
+		pr_err("root: the %s backend cannot run guests yet\n", virt_ops->name);
+		return;
+	}
+	if (boot_info.module_count) {
+		img = (const uint8_t *)boot_info.modules[0].start;
+		size = boot_info.modules[0].end - boot_info.modules[0].start;
+		what = boot_info.modules[0].string[0] ? boot_info.modules[0].string : "module 0";
+	}
+	if ((r = elf_load(img, size, &entry, &end))) {
+		pr_err("root: cannot load %s: not an ELF64 x86-64 executable for root memory (%s)\n",
+		       what, errno_name(r));
+		return;
+	}
+	ba = (struct root_boot_area *)ALIGN_UP(end, PAGE_SIZE);
+	if (!root_mem_contains((uint64_t)ba, sizeof(*ba))) {
+		pr_err("root: no room for the root's boot area after 0x%lx\n", end);
+		return;
+	}
+	memset(ba, 0, sizeof(*ba));
+	ba->info.magic = HV_ROOT_INFO_MAGIC;
+	ba->info.api_version = HV_API_VERSION;
+	ba->info.nr_cpus = smp_num_online();
+	ba->info.free_start = (uint64_t)(ba + 1);
+	for (uint32_t i = 0; i < root_mem.count && i < HV_ROOT_MAX_RANGES; i++) {
+		ba->info.ranges[i].base = root_mem.range[i].base;
+		ba->info.ranges[i].len = root_mem.range[i].len;
+		if (ba->info.free_start >= root_mem.range[i].base &&
+		    ba->info.free_start < root_mem.range[i].base + root_mem.range[i].len)
+			ba->info.free_end = root_mem.range[i].base + root_mem.range[i].len;
+		ba->info.nr_ranges = i + 1;
+	}
+	if (boot_info.module_count)
+		snprintf(ba->info.cmdline, sizeof(ba->info.cmdline), "%s",
+			 boot_info.modules[0].string);
+
+	vm = vm_create(true);
+	if (!vm || map_root_memory(vm)) {
+		pr_err("root: out of memory for the root's nested page tables\n");
+		return;
+	}
+	v = vcpu_create(vm, 0);
+	if (IS_ERR(v)) {
+		pr_err("root: cannot create the root vCPU (%s)\n", errno_name((int)PTR_ERR(v)));
+		return;
+	}
+	root_initial_state(v, ba, entry);
+	root_vcpu_on[0] = v;
+	pr_info("root: starting %s at 0x%lx, %lu MiB of root memory\n", what, entry,
+		root_mem_total() / MiB);
+	arch_idle_tick_start();
+	vcpu_run_root(v);
+}
+
+static int wake(void *arg)
+{
+	return 0;
+}
+
+int64_t root_start_vcpu(unsigned int cpu, struct vcpu *caller, uint64_t rip,
+			uint64_t rsp, uint64_t rdi)
+{
+	struct vcpu *v = vcpu_create(&root_vm, 0);
+	struct hv_sregs s;
+	struct hv_regs r = { 0 };
+	struct vcpu *expected = NULL;
+
+	if (IS_ERR(v))
+		return PTR_ERR(v);
+	virt_ops->get_sregs(caller, &s);
+	virt_ops->set_sregs(v, &s);
+	r.rip = rip;
+	r.rsp = rsp;
+	r.rdi = rdi;
+	r.rflags = 0x2;
+	virt_ops->set_regs(v, &r);
+	if (!__atomic_compare_exchange_n(&root_vcpu_on[cpu], &expected, v, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		vcpu_destroy(v);
+		return -EBUSY;
+	}
+	__atomic_store_n(&root_vcpu_pending[cpu], v, __ATOMIC_RELEASE);
+	/* Wake it: its idle loop picks the vCPU up (root_ap_poll). */
+	return smp_call_function_single(cpu, wake, NULL, true);
+}
+
+void root_ap_poll(void)
+{
+	unsigned int cpu = smp_processor_id();
+	struct vcpu *v = __atomic_exchange_n(&root_vcpu_pending[cpu], NULL, __ATOMIC_ACQ_REL);
+
+	if (v)
+		vcpu_run_root(v);
+}

@@ -1,0 +1,13 @@
+/* VM exit handling, vendor-neutral (hv/exits.c). */
+#ifndef HV_EXITS_H
+#define HV_EXITS_H
+
+#include "hv/vm.h"
+
+enum exit_action exit_dispatch(struct vcpu *v, const struct vm_exit_info *e);
+enum exit_action handle_unknown(struct vcpu *v, const struct vm_exit_info *e);
+/* The root executed HLT: idle this CPU until an interrupt (and serve the
+ * debug console meanwhile). */
+void root_idle(void);
+
+#endif

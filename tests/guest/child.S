@@ -97,6 +97,7 @@ child_test_start:
 	movl 0x200000, %eax             /* unmapped: MMIO exit (5 bytes: a1 imm32) */
 	testl %edi, %edi
 	jnz 3f
+	xorl %eax, %eax                 /* an aligned VMCB address: no #GP first */
 	vmrun                           /* AMD: intercepted, #UD */
 	jmp 4f
 3:	vmxon (%ebp)                    /* Intel: VM exit, #UD */

@@ -349,11 +349,16 @@ void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit)
 
 	F32(v, VMCB_TLB_CONTROL) = 1;   /* flush: nested mappings may have changed */
 	F64(v, VMCB_CLEAN) = 0;
-	__asm__ __volatile__("cli; clgi" ::: "memory");
+	/*
+	 * With V_INTR_MASKING the host's RFLAGS.IF at VMRUN decides whether a
+	 * physical interrupt (a cross-CPU call, the tick) ends the guest's
+	 * run: VMRUN with IF set, GIF clear keeping interrupts out until then.
+	 */
+	__asm__ __volatile__("cli; clgi; sti" ::: "memory");
 	svm_vmrun((uint64_t)v->block, &v->regs, (uint64_t)host_vmcb[cpu]);
-	F64(v, VMCB_EVENTINJ) = 0;
 	/* An interrupt or NMI that caused the exit is taken here. */
-	__asm__ __volatile__("stgi; sti; nop; cli" ::: "memory");
+	__asm__ __volatile__("stgi; cli" ::: "memory");
+	F64(v, VMCB_EVENTINJ) = 0;
 	decode_exit(v, exit);
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# mkiso.sh ELF ISO "CMDLINE" [MODULE...]
+# mkiso.sh ELF ISO "CMDLINE" [MODULE[|MODULE_CMDLINE]...]
 # A hybrid GRUB rescue image: boots on BIOS (i386-pc, also from a USB stick
 # written with dd) and UEFI (x86_64-efi), serial console on COM1.
 set -e
@@ -11,10 +11,13 @@ mkdir -p "$dir/boot/grub"
 cp "$elf" "$dir/boot/hv.elf"
 mods=""
 i=0
-for m in "$@"; do
+for arg in "$@"; do
+	m=${arg%%|*}
+	margs=$(basename "$m")
+	[ "$arg" != "$m" ] && margs="$margs ${arg#*|}"
 	cp "$m" "$dir/boot/module$i"
 	mods="$mods
-	module2 /boot/module$i $(basename "$m")"
+	module2 /boot/module$i $margs"
 	i=$((i + 1))
 done
 cat > "$dir/boot/grub/grub.cfg" <<CFG

@@ -262,9 +262,17 @@ void ap_main_trampoline(uint64_t cpu)
 }
 
 /* Root vCPUs on every other CPU; they wait for ap_go. */
-static void start_root_vcpus(void)
+static unsigned int root_cpus(void)
 {
 	unsigned int n = rinfo->nr_cpus < 64 ? rinfo->nr_cpus : 64;
+
+	/* With three or more CPUs the last one stays free for the hotplug test. */
+	return n >= 3 ? n - 1 : n;
+}
+
+static void start_root_vcpus(void)
+{
+	unsigned int n = root_cpus();
 
 	for (unsigned int cpu = 1; cpu < n; cpu++) {
 		uint8_t *stack = ralloc(16384);
@@ -282,7 +290,7 @@ static void start_root_vcpus(void)
 
 static void test_smp(void)
 {
-	unsigned int n = rinfo->nr_cpus < 64 ? rinfo->nr_cpus : 64;
+	unsigned int n = root_cpus();
 
 	__atomic_store_n(&ap_go, 1, __ATOMIC_RELEASE);
 	/* Meanwhile this CPU makes VMs of its own. */
@@ -308,6 +316,40 @@ static void test_smp(void)
 		EXPECT("offline a CPU running a root vCPU", hcall(HC_CPU_OFFLINE, 1, 0, 0, 0), -HV_EBUSY);
 }
 
+/* Take the CPU with no root vCPU offline and back through hypercalls. */
+static void test_hotplug(void)
+{
+	unsigned int cpu = rinfo->nr_cpus - 1;
+
+	if (rinfo->nr_cpus < 3) {
+		gprintf("root-test: hotplug skipped (needs 3 CPUs)\n");
+		return;
+	}
+	EXPECT("virt on before offline", hcall(HC_VIRT_STATUS, cpu, 0, 0, 0) & 0xff, HV_VIRT_ON);
+	EXPECT("cpu offline", hcall(HC_CPU_OFFLINE, cpu, 0, 0, 0), 0);
+	EXPECT("virt off while offline", hcall(HC_VIRT_STATUS, cpu, 0, 0, 0) & 0xff, HV_VIRT_OFF);
+	EXPECT("cpu offline twice", hcall(HC_CPU_OFFLINE, cpu, 0, 0, 0), -114);    /* EALREADY */
+	EXPECT("start a root vcpu on an offline CPU",
+	       hcall(HC_START_ROOT_VCPU, cpu, (uint64_t)ap_entry, (uint64_t)ralloc(4096) + 4088, cpu),
+	       -HV_ENODEV);
+	EXPECT("cpu online", hcall(HC_CPU_ONLINE, cpu, 0, 0, 0), 0);
+	EXPECT("virt on after online", hcall(HC_VIRT_STATUS, cpu, 0, 0, 0) & 0xff, HV_VIRT_ON);
+	EXPECT("cpu 0 cannot go offline", hcall(HC_CPU_OFFLINE, 0, 0, 0, 0), -HV_EBUSY);
+}
+
+/* Is `w` one of the space-separated words of s? */
+static bool has_word(const char *s, const char *w)
+{
+	size_t n = 0;
+
+	while (w[n])
+		n++;
+	for (const char *p = s; *p; p++)
+		if ((p == s || p[-1] == ' ') && !gmemcmp(p, w, n) && (p[n] == ' ' || !p[n]))
+			return true;
+	return false;
+}
+
 void guest_main(struct hv_root_info *info)
 {
 	struct hv_stats *before, *after;
@@ -327,6 +369,7 @@ void guest_main(struct hv_root_info *info)
 	test_bad_arguments();
 	test_child_exits();
 	test_smp();
+	test_hotplug();
 
 	EXPECT("stats after", hcall(HC_STATS, (uint64_t)after, 0, 0, 0), 0);
 	gprintf("root-test: before: %lu free pages, %lu slab objects, %lu VMs, %lu vCPUs; after: %lu, %lu, %lu, %lu; %lu exits, %lu hypercalls\n",
@@ -337,6 +380,13 @@ void guest_main(struct hv_root_info *info)
 	EXPECT("free pages back where they started", after->free_pages, before->free_pages);
 	EXPECT("slab objects back where they started", after->slab_objects, before->slab_objects);
 	gprintf("root-test: %d passed, %d failed\n", passed, failed);
+	if (has_word(info->cmdline, "reboot")) {
+		/* The reboot path: virtualization off everywhere, then reset. */
+		gprintf("root-test: rebooting through HC_REBOOT\n");
+		hcall(HC_REBOOT, HV_REBOOT_RESET, 0, 0, 0);
+		gprintf("root-test: FAIL HC_REBOOT returned\n");
+		guest_exit(false);
+	}
 	gprintf("HV-VERDICT: %s\n", failed ? "FAIL" : "PASS");
 	guest_exit(!failed);
 }

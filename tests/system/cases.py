@@ -16,15 +16,15 @@ class Case:
 
     def __init__(self, name, cmdline, emu="qemu", smp=1, cpu="qemu64,+svm,+npt",
                  status="pass", expect=(), forbid=(), check=None, timeout=None,
-                 quick=False, **kw):
+                 quick=False, modules=(), **kw):
         self.name, self.cmdline, self.emu, self.smp, self.cpu = name, cmdline, emu, smp, cpu
         self.status, self.expect, self.forbid, self.check = status, expect, forbid, check
-        self.quick, self.kw = quick, kw
+        self.quick, self.kw, self.modules = quick, kw, modules
         self.timeout = timeout or (240 if emu == "bochs" else 90 if emu == "uefi" else 60)
 
     def boot(self, img):
         cmdline = self.cmdline + (" bochs_exit" if self.emu == "bochs" else "")
-        iso = img.iso(cmdline.strip())
+        iso = img.iso(cmdline.strip(), self.modules)
         if self.emu == "bochs":
             return harness.run_bochs(iso, smp=self.smp, timeout=self.timeout, **self.kw)
         return harness.run_qemu(iso, firmware="uefi" if self.emu == "uefi" else "bios",
@@ -252,5 +252,44 @@ def slab_cases():
     ]
 
 
+ROOT_TEST = "build/guest/root_test.elf"
+
+
+def root_test_ok(n, vendor="AMD SVM"):
+    return [r"root-test: %s, %d CPUs" % (vendor, n),
+            r"root-test: child printed \"child: all exits\"",
+            r"root-test: \d+ passed, 0 failed"]
+
+
+def check_root_reboot(run):
+    if run.status != 0:
+        return "QEMU exit status %s, expected 0 (reset with -no-reboot)" % run.status
+    tail = run.serial.split("rebooting through HC_REBOOT")[-1]
+    rows = re.findall(r"virt: +(\d+) +\d+ +(\w+) +(\w+)", tail)
+    if len(rows) != 2 or any(hw != "off" for _, _, hw in rows):
+        return "after HC_REBOOT the hardware read back %s" % rows
+    return None
+
+
+def root_cases():
+    cases = [Case("qemu-root-test-smp-%d" % n, "", smp=n, modules=(ROOT_TEST,),
+                  expect=root_test_ok(n), quick=(n == 2)) for n in (1, 2, 4, 8)]
+    return cases + [
+        Case("uefi-root-test-smp-2", "", emu="uefi", smp=2, modules=(ROOT_TEST,),
+             expect=root_test_ok(2)),
+        Case("qemu-root-demo", "", smp=2, status="pass",
+             serial_input=["virt", "exit"], until="debug console is on serial",
+             expect=[r"root: demo root partition, hypervisor API 1, 2 CPUs",
+                     r"root: child says \"Hello from a child VM\"",
+                     r"root: child exit: hlt", r"root: child VM destroyed \(0\)",
+                     r"debugcon> virt"]),
+        Case("qemu-root-reboot", "", smp=2, modules=(ROOT_TEST + "|reboot",), status=None,
+             check=check_root_reboot),
+        Case("qemu-root-bad-module", "", smp=1, modules=("linker.ld",), status="pass",
+             serial_input=["exit"], until="hv: ready",
+             expect=[r"root: cannot load linker.ld: not an ELF64 x86-64 executable"]),
+    ]
+
+
 def all_cases():
-    return boot_cases() + smp_cases() + virt_cases() + slab_cases()
+    return boot_cases() + smp_cases() + virt_cases() + slab_cases() + root_cases()

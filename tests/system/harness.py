@@ -44,7 +44,9 @@ class Image:
         key = hashlib.sha1((cmdline + "|" + "|".join(modules)).encode()).hexdigest()[:12]
         path = os.path.join(self.dir, key + ".iso")
         with self.lock:
-            if not os.path.exists(path) or os.path.getmtime(path) < os.path.getmtime(self.elf):
+            newest = max([os.path.getmtime(self.elf)] +
+                         [os.path.getmtime(m.split("|")[0]) for m in modules])
+            if not os.path.exists(path) or os.path.getmtime(path) < newest:
                 subprocess.run([os.path.join(ROOT, "scripts/mkiso.sh"), self.elf, path,
                                 cmdline, *modules], check=True)
         return path

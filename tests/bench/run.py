@@ -164,8 +164,40 @@ def bench_slab(ctx):
     return p.returncode == 0
 
 
+def bench_hypercalls(ctx):
+    """Round trips through the hypervisor, measured by the root test program
+    in `bench` mode: once under -icount shift=0 (RDTSC counts instructions),
+    once in real time for round trips per second. QEMU TCG: the real-time
+    rate is the emulator's, not a CPU's."""
+    title("hypercall and exit round trips (QEMU TCG, SVM, root test program)")
+    module = os.path.join(ctx.build, "guest", "root_test.elf")
+    iso = ctx.img.iso("", (module + "|bench",))
+    runs = {}
+    for mode, icount in (("insns", True), ("real", False)):
+        r = harness.run_qemu(iso, smp=1, timeout=300, icount=icount)
+        mhz = re.search(r"tsc: ([\d.]+) MHz", r.serial)
+        vals = dict(re.findall(r"bench: (.+?) (\d+) tsc/iter", r.serial))
+        if not mhz or len(vals) < 4:
+            print("hypercall bench: the %s run printed no figures (status %s)" % (mode, r.status))
+            return False
+        runs[mode] = (float(mhz.group(1)), {k: int(v) for k, v in vals.items()})
+    mhz, real = runs["real"]
+    _, insns = runs["insns"]
+    print("%-28s %14s %16s %14s" % ("round trip", "instructions", "us (real, TCG)", "per second"))
+    for name in ("guest loop (no exit)", "cpuid exit", "null hypercall", "child exit round trip"):
+        us = real[name] / mhz
+        print("%-28s %14d %16.2f %14s" % (name, insns[name], us,
+                                          "%.0f" % (1e6 / us) if us > 0.05 else "-"))
+    base = insns["cpuid exit"]
+    print("null hypercall = %d instructions more than the cheapest exit (CPUID, %d);"
+          % (insns["null hypercall"] - base, base))
+    print("child exit -> root -> run = %.1f x a null hypercall"
+          % (insns["child exit round trip"] / float(insns["null hypercall"])))
+    return True
+
+
 # Each prints its own table; append new benchmarks here.
-BENCHES = [bench_smp_bringup, bench_smp_bochs, bench_slab]
+BENCHES = [bench_smp_bringup, bench_smp_bochs, bench_slab, bench_hypercalls]
 
 
 def main():

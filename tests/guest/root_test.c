@@ -337,6 +337,43 @@ static void test_hotplug(void)
 	EXPECT("cpu 0 cannot go offline", hcall(HC_CPU_OFFLINE, 0, 0, 0, 0), -HV_EBUSY);
 }
 
+#define BENCH_ITERS 20000
+
+/* Round trips timed with RDTSC: under QEMU -icount shift=0 the TSC counts
+ * instructions, so these are instruction counts per round trip. */
+static void bench(void)
+{
+	struct child c;
+	uint64_t t0, t1;
+	uint32_t a, b, cc, d;
+
+	t0 = rdtsc();
+	for (int i = 0; i < BENCH_ITERS; i++)
+		__asm__ __volatile__("" ::: "memory");
+	t1 = rdtsc();
+	gprintf("bench: guest loop (no exit) %lu tsc/iter\n", (t1 - t0) / BENCH_ITERS);
+	t0 = rdtsc();
+	for (int i = 0; i < BENCH_ITERS; i++)
+		cpuid(0, &a, &b, &cc, &d);
+	t1 = rdtsc();
+	gprintf("bench: cpuid exit %lu tsc/iter\n", (t1 - t0) / BENCH_ITERS);
+	t0 = rdtsc();
+	for (int i = 0; i < BENCH_ITERS; i++)
+		hcall(HC_API_VERSION, 0, 0, 0, 0);
+	t1 = rdtsc();
+	gprintf("bench: null hypercall %lu tsc/iter\n", (t1 - t0) / BENCH_ITERS);
+	if (child_create(&c, child_loop_start, (size_t)(child_loop_end - child_loop_start))) {
+		gprintf("bench: child create failed\n");
+		return;
+	}
+	t0 = rdtsc();
+	for (int i = 0; i < BENCH_ITERS; i++)
+		child_run(&c);
+	t1 = rdtsc();
+	gprintf("bench: child exit round trip %lu tsc/iter\n", (t1 - t0) / BENCH_ITERS);
+	child_destroy(&c);
+}
+
 /* Is `w` one of the space-separated words of s? */
 static bool has_word(const char *s, const char *w)
 {
@@ -360,6 +397,10 @@ void guest_main(struct hv_root_info *info)
 	before = ralloc(4096);
 	after = (struct hv_stats *)((uint8_t *)before + 2048);
 	CHECK("root info magic", info->magic == HV_ROOT_INFO_MAGIC);
+	if (has_word(info->cmdline, "bench")) {
+		bench();
+		guest_exit(true);
+	}
 	gprintf("root-test: %s, %u CPUs\n", guest_is_intel() ? "Intel VMX" : "AMD SVM", info->nr_cpus);
 	start_root_vcpus();
 	EXPECT("stats", hcall(HC_STATS, (uint64_t)before, 0, 0, 0), 0);

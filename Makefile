@@ -107,7 +107,14 @@ $(ELF): $(KOBJS) $(BUILD)/root_demo_blob.S.o $(BUILD)/ksyms.S.o linker.ld
 	@cmp -s $(BUILD)/syms1.txt $(BUILD)/syms2.txt || { echo "symbol table moved code"; exit 1; }
 	@grub-file --is-x86-multiboot2 $@ 2>/dev/null || { command -v grub-file >/dev/null && { echo "$@ is not multiboot2"; exit 1; } || true; }
 
-$(ISO): $(ELF) scripts/mkiso.sh
+# The ISO carries CMDLINE in its grub.cfg: rebuild it when CMDLINE changes.
+$(BUILD)/cmdline.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CMDLINE)' | cmp -s - $@ 2>/dev/null || echo '$(CMDLINE)' > $@
+.PHONY: FORCE
+FORCE:
+
+$(ISO): $(ELF) scripts/mkiso.sh $(BUILD)/cmdline.txt
 	@$(if $(Q),echo "  ISO     $@")
 	$(Q)scripts/mkiso.sh $(ELF) $@ "$(CMDLINE)"
 

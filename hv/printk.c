@@ -19,7 +19,7 @@ void vprintk(int level, const char *fmt, va_list ap)
 	if (level > log_level)
 		return;
 	n = snprintf(line, sizeof(line), "[cpu%u] %s", smp_processor_id(),
-		     level_tag[level < 0 ? 0 : level > LOG_DEBUG ? LOG_DEBUG : level]);
+		     level < 0 ? "" : level_tag[level > LOG_DEBUG ? LOG_DEBUG : level]);
 	n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;       /* truncated: still end the line */

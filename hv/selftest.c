@@ -62,13 +62,13 @@ void selftest_run_requested(void)
 				pr_err("selftest %s: FAIL (%s)\n", t->name, errno_name(r));
 				failed++;
 			} else {
-				pr_info("selftest %s: PASS\n", t->name);
+				printk(LOG_ALWAYS, "selftest %s: PASS\n", t->name);
 				passed++;
 			}
 		}
 		p += len + (comma ? 1 : 0);
 	}
-	pr_info("selftests: %d passed, %d failed\n", passed, failed);
-	pr_info("HV-VERDICT: %s\n", failed ? "FAIL" : "PASS");
+	printk(LOG_ALWAYS, "selftests: %d passed, %d failed\n", passed, failed);
+	printk(LOG_ALWAYS, "HV-VERDICT: %s\n", failed ? "FAIL" : "PASS");
 	arch_exit(failed ? HV_EXIT_FAIL : HV_EXIT_PASS);
 }

@@ -4,6 +4,7 @@
  * it escalate into a triple fault.
  */
 #include <x86/trap.h>
+#include <x86/apic.h>
 #include <x86/cpu.h>
 #include <x86/percpu.h>
 #include <x86/exit_codes.h>
@@ -77,6 +78,9 @@ void trap_entry(struct trap_frame *tf)
 
 	if (vec >= VEC_FIRST_IRQ) {
 		pr_warn("unexpected interrupt vector %u ignored\n", vec);
+		/* A local APIC interrupt left without EOI would block every
+		 * vector of lower priority from then on. */
+		apic_eoi();
 		return;
 	}
 

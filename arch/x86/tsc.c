@@ -41,9 +41,11 @@ static uint64_t from_pit(void)
 	outb(PIT_CH2, count & 0xff);
 	outb(PIT_CH2, count >> 8);
 	t0 = rdtsc();
+	/* Bounded: a port read takes about 1 us, so a PIT that never
+	 * answers costs a few seconds, not minutes, before the fallback. */
 	for (uint64_t spins = 0; !(inb(PIT_GATE) & 0x20); spins++)
-		if (spins > 100000000ULL)
-			break;                  /* no PIT: fall back below */
+		if (spins > 3000000ULL)
+			break;
 	t1 = rdtsc();
 	outb(PIT_GATE, gate);
 	return (t1 - t0) / CALIBRATE_MS;

@@ -11,6 +11,7 @@
 #include "hv/types.h"
 
 enum log_level {
+	LOG_ALWAYS = -1,        /* whatever loglevel= says (test verdicts) */
 	LOG_ERR   = 0,
 	LOG_WARN  = 1,
 	LOG_INFO  = 2,

@@ -26,7 +26,7 @@ def qemu_status(code):
 EXIT = {
     "pass": 0x10, "fail": 0x11, "panic": 0x12, "bad_bootinfo": 0x13,
     "bad_magic": 0x14, "no_long_mode": 0x15, "exception": 0x16,
-    "no_virt": 0x17, "bad_cmdline": 0x18, "init_failed": 0x19,
+    "no_virt": 0x17, "init_failed": 0x19,
 }
 
 

@@ -16,7 +16,6 @@
 #define HV_EXIT_NO_LONG_MODE   0x15    /* status 43 */
 #define HV_EXIT_EXCEPTION      0x16    /* status 45: unexpected CPU exception */
 #define HV_EXIT_NO_VIRT        0x17    /* status 47: no usable VMX/SVM */
-#define HV_EXIT_BAD_CMDLINE    0x18    /* status 49: cmdline errors with strict=1 */
 #define HV_EXIT_INIT_FAILED    0x19    /* status 51: staged init rolled back */
 
 #endif

@@ -111,8 +111,10 @@ static int64_t decode_vcpu_create(struct hc_ctx *c)
 
 static int64_t decode_vcpu_ptr(struct hc_ctx *c, size_t size)
 {
-	if (decode_vcpu(c))
-		return -HV_ENOENT;
+	int64_t r = decode_vcpu(c);
+
+	if (r)
+		return r;
 	c->ptr = root_ptr(c->r->arg[1], size);
 	return c->ptr ? 0 : -HV_EFAULT;
 }

@@ -94,11 +94,11 @@ void virt_cpu_fail(unsigned int cpu, const struct virt_check *chk)
 
 void virt_cpu_reset_all(void)
 {
+	/* Offline is what the online mask says now: the hotplug notifier that
+	 * kept the flag is not registered between an exit and the next init. */
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		bool offline = virt_cpu[cpu].offline;
-
 		memset(&virt_cpu[cpu], 0, sizeof(virt_cpu[cpu]));
-		virt_cpu[cpu].offline = offline;
+		virt_cpu[cpu].offline = !cpumask_test_atomic(&cpu_online_mask, cpu);
 	}
 	memset(&virt_counts, 0, sizeof(virt_counts));
 }

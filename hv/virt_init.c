@@ -211,7 +211,9 @@ static int virt_suspend(void)
 
 static void virt_resume(void)
 {
-	if (!virt_resume_all())
+	/* Calls come back only when virtualization does (not inside a nested
+	 * suspend, not while rebooting). */
+	if (!virt_resume_all() && !virt_counts.suspends && !virt_counts.rebooting)
 		hypercall_set_accepting(true);
 }
 

@@ -39,8 +39,8 @@ int virt_cpu_offline(void);
 int virt_cpu_online(void);
 /* Record a failure found outside enable (compatibility check, no answer). */
 void virt_cpu_fail(unsigned int cpu, const struct virt_check *chk);
-/* Before an init: forget failures, statistics and the counts; keep which
- * CPUs are offline (that is the hotplug state, not the init's). */
+/* Before an init: forget failures, statistics and the counts; which CPUs
+ * are offline is read from the online mask (the hotplug state). */
 void virt_cpu_reset_all(void);
 
 /* users++, then every online CPU on; all or nothing: if one fails, users--

@@ -25,3 +25,13 @@ HOST_SRCS += \
 	hv/virt_cpu.c \
 	hv/virt_init.c \
 	tests/host/host_smp.c
+# VMs, handles, nested page tables and hypercall decoding; the kernel-only
+# pieces they call are stubbed in tests/host/host_guest_stubs.c.
+HOST_SRCS += \
+	hv/gpt.c \
+	hv/guest_mem.c \
+	hv/handle.c \
+	hv/leakcheck.c \
+	hv/reboot.c \
+	hv/vm.c \
+	tests/host/host_guest_stubs.c

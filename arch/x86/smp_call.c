@@ -1,9 +1,11 @@
 /*
- * Cross-CPU function calls by IPI. Each target CPU has one mailbox; a
- * sender owns it under the mailbox lock, posts (fn, arg, sequence number)
- * and raises VEC_CALL_FUNCTION. The target runs fn and publishes the
- * result with the same sequence number, so an answer that arrives after
- * the sender gave up is recognised as stale and never mistaken for a new one.
+ * Cross-CPU function calls by IPI. Each target CPU has one mailbox that
+ * goes IDLE -> FILLING (a sender owns it) -> POSTED -> RUNNING (the target
+ * claimed it) -> DONE -> IDLE (the sender took the result). A sender that
+ * times out cancels a call the target has not claimed (POSTED -> IDLE), so
+ * a stuck CPU never runs it later with an argument that is gone; a call
+ * already RUNNING is marked ABANDONED and its end frees the mailbox. The
+ * next sender waits for IDLE, so fn/arg never change under a target.
  */
 #include <x86/apic.h>
 #include <x86/cpu.h>
@@ -17,12 +19,13 @@
 #include "hv/smp.h"
 #include "hv/spinlock.h"
 
+enum mb_state { MB_IDLE, MB_FILLING, MB_POSTED, MB_RUNNING, MB_DONE, MB_ABANDONED };
+
 struct call_mailbox {
-	spinlock_t lock;                /* held by the sender for the whole call */
+	int state;                      /* enum mb_state, changed by CAS */
+	bool nowait;                    /* nobody collects: the end frees it */
 	smp_call_fn fn;
 	void *arg;
-	uint64_t seq_posted;            /* written by sender */
-	uint64_t seq_done;              /* written by target */
 	int result;
 } __aligned(64);
 
@@ -32,16 +35,22 @@ uint64_t smp_call_timeout_us = 1000000;
 CMDLINE_OPTION(smp_call_timeout, "smp_call_timeout_us", cmdline_handle_u64,
 	       &smp_call_timeout_us, "how long a cross-CPU call waits for its target (us)");
 
+static bool cas(int *p, int from, int to)
+{
+	return __atomic_compare_exchange_n(p, &from, to, false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_ACQUIRE);
+}
+
 /* Run the call posted to this CPU, if any. Interrupts are off. */
 static void serve_mailbox(void)
 {
 	struct call_mailbox *mb = &mailbox[smp_processor_id()];
-	uint64_t seq = __atomic_load_n(&mb->seq_posted, __ATOMIC_ACQUIRE);
 
-	if (seq == __atomic_load_n(&mb->seq_done, __ATOMIC_RELAXED))
+	if (!cas(&mb->state, MB_POSTED, MB_RUNNING))
 		return;
 	mb->result = mb->fn(mb->arg);
-	__atomic_store_n(&mb->seq_done, seq, __ATOMIC_RELEASE);
+	if (mb->nowait || !cas(&mb->state, MB_RUNNING, MB_DONE))
+		__atomic_store_n(&mb->state, MB_IDLE, __ATOMIC_RELEASE);
 }
 
 static bool call_ipi(struct trap_frame *tf)
@@ -71,63 +80,73 @@ void smp_call_init(void)
 	trap_register(VEC_APIC_ERROR, apic_error_irq);
 }
 
-static uint64_t post(unsigned int cpu, smp_call_fn fn, void *arg)
-{
-	struct call_mailbox *mb = &mailbox[cpu];
-	uint64_t seq;
-
-	spin_lock(&mb->lock);
-	mb->fn = fn;
-	mb->arg = arg;
-	seq = mb->seq_posted + 1;
-	__atomic_store_n(&mb->seq_posted, seq, __ATOMIC_RELEASE);
-	if (apic_send_ipi(cpu_apic_id[cpu], VEC_CALL_FUNCTION))
-		pr_warn("smp: IPI to CPU %u not accepted by the local APIC\n", cpu);
-	return seq;
-}
-
-/* Wait for cpu to finish call `seq`, serving our own mailbox meanwhile.
- * Releases the mailbox lock. Returns the result or -ETIMEDOUT. */
-static int collect(unsigned int cpu, uint64_t seq, uint64_t deadline)
-{
-	struct call_mailbox *mb = &mailbox[cpu];
-	int r;
-
-	while (__atomic_load_n(&mb->seq_done, __ATOMIC_ACQUIRE) != seq) {
-		if (rdtsc() > deadline) {
-			spin_unlock(&mb->lock);
-			return ERR(-ETIMEDOUT);
-		}
-		serve_mailbox();
-		cpu_relax_hint();
-	}
-	r = mb->result;
-	spin_unlock(&mb->lock);
-	return r;
-}
-
 static uint64_t deadline_from_now(void)
 {
 	return rdtsc() + smp_call_timeout_us * tsc_khz() / 1000;
 }
 
-static int call_single(unsigned int cpu, smp_call_fn fn, void *arg, bool wait)
+/* Take cpu's mailbox (waiting for IDLE, serving our own meanwhile) and
+ * post fn(arg). -ETIMEDOUT if it did not become free before the deadline. */
+static int post(unsigned int cpu, smp_call_fn fn, void *arg, bool nowait, uint64_t deadline)
 {
-	unsigned long flags;
+	struct call_mailbox *mb = &mailbox[cpu];
+
+	while (!cas(&mb->state, MB_IDLE, MB_FILLING)) {
+		if (rdtsc() > deadline)
+			return ERR(-ETIMEDOUT);
+		serve_mailbox();
+		cpu_relax_hint();
+	}
+	mb->fn = fn;
+	mb->arg = arg;
+	mb->nowait = nowait;
+	__atomic_store_n(&mb->state, MB_POSTED, __ATOMIC_RELEASE);
+	if (apic_send_ipi(cpu_apic_id[cpu], VEC_CALL_FUNCTION))
+		pr_warn("smp: IPI to CPU %u not accepted by the local APIC\n", cpu);
+	return 0;
+}
+
+/* Wait for cpu's call to finish, serving our own mailbox meanwhile. Its
+ * result, or -ETIMEDOUT (the call is then cancelled or abandoned). */
+static int collect(unsigned int cpu, uint64_t deadline)
+{
+	struct call_mailbox *mb = &mailbox[cpu];
 	int r;
 
-	flags = local_irq_save();
+	while (__atomic_load_n(&mb->state, __ATOMIC_ACQUIRE) != MB_DONE) {
+		if (rdtsc() > deadline &&
+		    (cas(&mb->state, MB_POSTED, MB_IDLE) ||
+		     cas(&mb->state, MB_RUNNING, MB_ABANDONED)))
+			return ERR(-ETIMEDOUT);
+		serve_mailbox();
+		cpu_relax_hint();
+	}
+	r = mb->result;
+	__atomic_store_n(&mb->state, MB_IDLE, __ATOMIC_RELEASE);
+	return r;
+}
+
+static void report_timeout(unsigned int cpu)
+{
+	pr_err("smp: CPU %u (APIC %u) did not answer a call within %lu us\n",
+	       cpu, cpu_apic_id[cpu], smp_call_timeout_us);
+}
+
+static int call_single(unsigned int cpu, smp_call_fn fn, void *arg, bool wait)
+{
+	unsigned long flags = local_irq_save();
+	int r;
+
 	if (cpu == smp_processor_id()) {
 		r = fn(arg);
 	} else {
-		uint64_t seq = post(cpu, fn, arg);
+		uint64_t deadline = deadline_from_now();
 
-		r = wait ? collect(cpu, seq, deadline_from_now()) : 0;
-		if (!wait)
-			spin_unlock(&mailbox[cpu].lock);
+		r = post(cpu, fn, arg, !wait, deadline);
+		if (!r && wait)
+			r = collect(cpu, deadline);
 		if (r == -ETIMEDOUT)
-			pr_err("smp: CPU %u (APIC %u) did not answer a call within %lu us\n",
-			       cpu, cpu_apic_id[cpu], smp_call_timeout_us);
+			report_timeout(cpu);
 	}
 	local_irq_restore(flags);
 	return r;
@@ -149,31 +168,32 @@ int smp_call_function_started(unsigned int cpu, smp_call_fn fn, void *arg)
 
 int smp_call_function_all(smp_call_fn fn, void *arg, int *results)
 {
-	static uint64_t seqs[NR_CPUS];
-	static spinlock_t all_lock = SPINLOCK_INIT;     /* guards seqs[] */
-	unsigned int me, cpu;
+	static int posted[NR_CPUS];
+	static spinlock_t all_lock = SPINLOCK_INIT;     /* guards posted[] */
 	unsigned long flags = local_irq_save();
-	int ret = 0;
+	uint64_t deadline = deadline_from_now();
+	unsigned int me, cpu;
+	int ret = 0, mine;
 
-	spin_lock(&all_lock);
+	/* Serve our own mailbox while another broadcast holds the lock. */
+	while (!spin_trylock(&all_lock)) {
+		serve_mailbox();
+		cpu_relax_hint();
+	}
 	me = smp_processor_id();
 	for_each_cpu(cpu, &cpu_online_mask)
 		if (cpu != me)
-			seqs[cpu] = post(cpu, fn, arg);
-	int mine = fn(arg);
-
+			posted[cpu] = post(cpu, fn, arg, false, deadline);
+	mine = fn(arg);
 	if (results)
 		results[me] = mine;
-	uint64_t deadline = deadline_from_now();
-
 	for_each_cpu(cpu, &cpu_online_mask) {
 		if (cpu == me)
 			continue;
-		int r = collect(cpu, seqs[cpu], deadline);
+		int r = posted[cpu] ? posted[cpu] : collect(cpu, deadline);
 
 		if (r == -ETIMEDOUT) {
-			pr_err("smp: CPU %u (APIC %u) did not answer a call within %lu us\n",
-			       cpu, cpu_apic_id[cpu], smp_call_timeout_us);
+			report_timeout(cpu);
 			ret = -ETIMEDOUT;
 		}
 		if (results)

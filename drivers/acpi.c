@@ -10,32 +10,9 @@
 #include "hv/errno.h"
 #include "hv/printk.h"
 #include "hv/string.h"
+#include "hv/unaligned.h"
 
 #define ACPI_MADT_ENTRIES       44      /* header + LAPIC address + flags */
-
-static uint16_t acpi_rd16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint32_t acpi_rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t acpi_rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 /* Table checksums: all bytes sum to 0 mod 256 (5.2.5.3, 5.2.6). */
 static uint8_t acpi_sum(const uint8_t *p, size_t len)
@@ -81,13 +58,13 @@ static int acpi_rsdp_check(const void *buf, size_t avail,
 	}
 	tmp.revision = b[15];
 	memcpy(tmp.oem_id, b + 9, 6);
-	tmp.rsdt = acpi_rd32(b + 16);
+	tmp.rsdt = get_le32(b + 16);
 	/*
 	 * A revision-2 RSDP may come as just its 20-byte ACPI 1.0 part (the
 	 * loader's "old RSDP" tag): use it as a v1 RSDP, RSDT only.
 	 */
 	if (tmp.revision >= 2 && avail >= ACPI_RSDP_V2_LEN) {
-		len = acpi_rd32(b + 20);
+		len = get_le32(b + 20);
 		if (len < ACPI_RSDP_V2_LEN || len > avail || len > ACPI_RSDP_MAX_LEN) {
 			*why = "bad length";
 			return ERR(-EINVAL);
@@ -96,7 +73,7 @@ static int acpi_rsdp_check(const void *buf, size_t avail,
 			*why = "bad extended checksum";
 			return ERR(-EINVAL);
 		}
-		tmp.xsdt = acpi_rd64(b + 24);
+		tmp.xsdt = get_le64(b + 24);
 	}
 	if (info)
 		*info = tmp;
@@ -148,7 +125,7 @@ int acpi_rsdp_scan(acpi_map_fn map, void *ctx, phys_addr_t *pa,
 	/* 5.2.5.1: the EBDA segment is the 16-bit word at 40:0Eh. */
 	p = map(ACPI_EBDA_PTR, 2, ctx);
 	if (p) {
-		phys_addr_t ebda = (phys_addr_t)acpi_rd16(p) << 4;
+		phys_addr_t ebda = (phys_addr_t)get_le16(p) << 4;
 
 		/* Only trust it inside conventional memory below the VGA hole. */
 		if (ebda >= 0x400 && ebda < 0xA0000 &&
@@ -193,7 +170,7 @@ int acpi_table_map(phys_addr_t pa, const char *sig, acpi_map_fn map, void *ctx,
 		       (unsigned long long)pa, name, want);
 		return ERR(-EINVAL);
 	}
-	len = acpi_rd32(h + 4);
+	len = get_le32(h + 4);
 	if (len < ACPI_HDR_LEN || len > ACPI_TABLE_MAX_LEN) {
 		pr_err("ACPI: %s at 0x%llx: bad length %u\n", name,
 		       (unsigned long long)pa, len);
@@ -246,14 +223,14 @@ static int acpi_root_search(phys_addr_t root_pa, const char *root_sig,
 		return ret;
 	}
 	r = (const uint8_t *)root;
-	len = acpi_rd32(r + 4);
+	len = get_le32(r + 4);
 	n = (uint32_t)((len - ACPI_HDR_LEN) / esize);
 	if ((len - ACPI_HDR_LEN) % esize)
 		pr_warn("ACPI: %s length %u is not a whole number of entries\n",
 			root_sig, len);
 	for (i = 0; i < n; i++) {
 		const uint8_t *p = r + ACPI_HDR_LEN + (size_t)i * esize;
-		phys_addr_t pa = esize == 8 ? acpi_rd64(p) : acpi_rd32(p);
+		phys_addr_t pa = esize == 8 ? get_le64(p) : get_le32(p);
 		const uint8_t *h;
 
 		if (pa == 0)
@@ -363,12 +340,12 @@ int acpi_madt_parse(const void *madt, size_t len, struct acpi_cpus *cpus)
 		return ERR(-EINVAL);
 	memset(cpus, 0, sizeof(*cpus));
 	if (len < ACPI_MADT_ENTRIES || len > ACPI_TABLE_MAX_LEN ||
-	    acpi_rd32(m + 4) != len) {
+	    get_le32(m + 4) != len) {
 		pr_err("ACPI: MADT: bad length %zu\n", len);
 		return ERR(-EINVAL);
 	}
-	cpus->lapic_base = acpi_rd32(m + 36);
-	cpus->madt_flags = acpi_rd32(m + 40);
+	cpus->lapic_base = get_le32(m + 36);
+	cpus->madt_flags = get_le32(m + 40);
 
 	for (off = ACPI_MADT_ENTRIES; off < len; ) {
 		const uint8_t *e = m + off;
@@ -398,7 +375,7 @@ int acpi_madt_parse(const void *madt, size_t len, struct acpi_cpus *cpus)
 		}
 		switch (type) {
 		case ACPI_MADT_LAPIC:           /* 5.2.12.2 */
-			acpi_madt_add_cpu(cpus, e[3], e[2], acpi_rd32(e + 4), false);
+			acpi_madt_add_cpu(cpus, e[3], e[2], get_le32(e + 4), false);
 			break;
 		case ACPI_MADT_IOAPIC:          /* 5.2.12.3 */
 			if (cpus->ioapic_count >= ACPI_MAX_IOAPICS) {
@@ -407,17 +384,17 @@ int acpi_madt_parse(const void *madt, size_t len, struct acpi_cpus *cpus)
 			}
 			cpus->ioapic[cpus->ioapic_count++] = (struct acpi_ioapic){
 				.id = e[2],
-				.address = acpi_rd32(e + 4),
-				.gsi_base = acpi_rd32(e + 8),
+				.address = get_le32(e + 4),
+				.gsi_base = get_le32(e + 8),
 			};
 			break;
 		case ACPI_MADT_LAPIC_OVERRIDE:  /* 5.2.12.8 */
-			cpus->lapic_base = acpi_rd64(e + 4);
+			cpus->lapic_base = get_le64(e + 4);
 			cpus->lapic_override = true;
 			break;
 		case ACPI_MADT_X2APIC:          /* 5.2.12.12 */
-			acpi_madt_add_cpu(cpus, acpi_rd32(e + 4), acpi_rd32(e + 12),
-					  acpi_rd32(e + 8), true);
+			acpi_madt_add_cpu(cpus, get_le32(e + 4), get_le32(e + 12),
+					  get_le32(e + 8), true);
 			break;
 		default:
 			break;
@@ -462,7 +439,7 @@ int acpi_discover_cpus(const void *rsdp_copy, size_t rsdp_len,
 		pr_err("ACPI: no valid MADT (%s)\n", errno_name(r));
 		return r;
 	}
-	r = acpi_madt_parse(madt, acpi_rd32((const uint8_t *)madt + 4), cpus);
+	r = acpi_madt_parse(madt, get_le32((const uint8_t *)madt + 4), cpus);
 	if (r)
 		return r;
 	pr_info("ACPI: %u CPUs (%u disabled, %u duplicate), LAPIC at 0x%llx, %u IO APICs\n",

@@ -11,6 +11,7 @@
 #include "hv/errno.h"
 #include "hv/printk.h"
 #include "hv/string.h"
+#include "hv/unaligned.h"
 
 #define MB2_TAG_HDR     8       /* u32 type, u32 size */
 #define MB2_ALIGN       8       /* spec 3.6.1: tags start 8-byte aligned */
@@ -28,22 +29,6 @@ struct mb2_state {
 	char *err;
 	size_t errlen;
 };
-
-static uint32_t mb2_rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t mb2_rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 /* Record the reason for a failure and pass the error code through. */
 static int mb2_fail(struct mb2_state *st, int e, const char *what,
@@ -103,7 +88,7 @@ static int mb2_tag_string(struct mb2_state *st, const uint8_t *t, uint32_t off,
 {
 	if (!mb2_copy_str(dst, dstlen, t + MB2_TAG_HDR, size - MB2_TAG_HDR, trunc))
 		return mb2_fail(st, ERR(-EINVAL), "string not NUL-terminated in tag",
-				off, mb2_rd32(t));
+				off, get_le32(t));
 	return 0;
 }
 
@@ -111,12 +96,12 @@ static int mb2_tag_string(struct mb2_state *st, const uint8_t *t, uint32_t off,
 static int mb2_tag_mmap(struct mb2_state *st, struct boot_info *bi,
 			const uint8_t *t, uint32_t off, uint32_t size)
 {
-	uint32_t esize = mb2_rd32(t + 8);
+	uint32_t esize = get_le32(t + 8);
 	uint32_t count, i;
 
 	if (esize < MB2_MMAP_ENTRY || esize % 8 != 0)
 		return mb2_fail(st, ERR(-EINVAL), "bad mmap entry_size", off, esize);
-	bi->mmap_entry_version = mb2_rd32(t + 12);
+	bi->mmap_entry_version = get_le32(t + 12);
 	/* Later versions are promised to extend the entry compatibly. */
 	if (bi->mmap_entry_version != 0)
 		pr_warn("multiboot2: mmap entry_version %u, reading as version 0\n",
@@ -136,10 +121,10 @@ static int mb2_tag_mmap(struct mb2_state *st, struct boot_info *bi,
 		const uint8_t *e = t + MB2_MMAP_HDR + (size_t)i * esize;
 		struct mb2_mmap_entry *m = &bi->mmap[i];
 
-		m->base = mb2_rd64(e);
-		m->len = mb2_rd64(e + 8);
-		m->type = mb2_rd32(e + 16);
-		m->reserved = mb2_rd32(e + 20);
+		m->base = get_le64(e);
+		m->len = get_le64(e + 8);
+		m->type = get_le32(e + 16);
+		m->reserved = get_le32(e + 20);
 	}
 	bi->mmap_count = count;
 	return 0;
@@ -149,7 +134,7 @@ static int mb2_tag_mmap(struct mb2_state *st, struct boot_info *bi,
 static int mb2_tag_module(struct mb2_state *st, struct boot_info *bi,
 			  const uint8_t *t, uint32_t off, uint32_t size)
 {
-	uint32_t start = mb2_rd32(t + 8), end = mb2_rd32(t + 12);
+	uint32_t start = get_le32(t + 8), end = get_le32(t + 12);
 	char tmp[1];
 	bool trunc;
 
@@ -278,21 +263,21 @@ static int mb2_tag(struct mb2_state *st, struct boot_info *bi, uint32_t off,
 		return mb2_tag_module(st, bi, t, off, size);
 	case MB2_TAG_BASIC_MEMINFO:
 		bi->has_meminfo = true;
-		bi->mem_lower_kib = mb2_rd32(t + 8);
-		bi->mem_upper_kib = mb2_rd32(t + 12);
+		bi->mem_lower_kib = get_le32(t + 8);
+		bi->mem_upper_kib = get_le32(t + 12);
 		return 0;
 	case MB2_TAG_MMAP:
 		return mb2_tag_mmap(st, bi, t, off, size);
 	case MB2_TAG_EFI64_ST:
 		bi->has_efi64_systab = true;
-		bi->efi64_systab = mb2_rd64(t + 8);
+		bi->efi64_systab = get_le64(t + 8);
 		return 0;
 	case MB2_TAG_ACPI_OLD:
 	case MB2_TAG_ACPI_NEW:
 		mb2_tag_rsdp(bi, t, size, type == MB2_TAG_ACPI_NEW);
 		return 0;
 	case MB2_TAG_EFI_MMAP: {
-		uint32_t dsize = mb2_rd32(t + 8);
+		uint32_t dsize = get_le32(t + 8);
 
 		if (dsize < EFI_MEMDESC_MIN || dsize % 8 != 0)
 			return mb2_fail(st, ERR(-EINVAL), "bad EFI mmap descriptor size",
@@ -300,7 +285,7 @@ static int mb2_tag(struct mb2_state *st, struct boot_info *bi, uint32_t off,
 		bi->has_efi_mmap = true;
 		bi->efi_mmap = t + MB2_EFI_MMAP_HDR;
 		bi->efi_mmap_desc_size = dsize;
-		bi->efi_mmap_desc_version = mb2_rd32(t + 12);
+		bi->efi_mmap_desc_version = get_le32(t + 12);
 		bi->efi_mmap_count = (size - MB2_EFI_MMAP_HDR) / dsize;
 		return 0;
 	}
@@ -309,7 +294,7 @@ static int mb2_tag(struct mb2_state *st, struct boot_info *bi, uint32_t off,
 		return 0;
 	case MB2_TAG_LOAD_BASE_ADDR:
 		bi->has_load_base = true;
-		bi->load_base = mb2_rd32(t + 8);
+		bi->load_base = get_le32(t + 8);
 		return 0;
 	default:
 		return 0;       /* tags we have no use for are skipped (spec 3.6) */
@@ -332,7 +317,7 @@ int mb2_parse(const void *info, struct boot_info *bi, char *err, size_t errlen)
 				0, (uint32_t)(uintptr_t)info);
 
 	/* Fixed part (spec 3.6.1): u32 total_size, u32 reserved (ignored). */
-	st.total = mb2_rd32(st.base);
+	st.total = get_le32(st.base);
 	if (st.total < MB2_INFO_MIN_SIZE)
 		return mb2_fail(&st, ERR(-EINVAL), "total_size too small", 0, st.total);
 	if (st.total > MB2_INFO_MAX_SIZE)
@@ -346,8 +331,8 @@ int mb2_parse(const void *info, struct boot_info *bi, char *err, size_t errlen)
 
 		if ((uint64_t)off + MB2_TAG_HDR > st.total)
 			return mb2_fail(&st, ERR(-ENOENT), "no end tag", off, st.total);
-		type = mb2_rd32(st.base + off);
-		size = mb2_rd32(st.base + off + 4);
+		type = get_le32(st.base + off);
+		size = get_le32(st.base + off + 4);
 		if (size < MB2_TAG_HDR)
 			return mb2_fail(&st, ERR(-EINVAL), "tag size below 8", off, size);
 		if ((uint64_t)off + size > st.total)

@@ -15,6 +15,15 @@
 	.quad 0x00cf93000000ffff        /* 0x10: data */
 .endm
 
+/* IDT entry \vec at EBX -> handler at EAX (clobbers EAX). */
+.macro GATE vec
+	movw %ax, \vec * 8(%ebx)
+	movw $0x08, \vec * 8 + 2(%ebx)
+	movw $0x8e00, \vec * 8 + 4(%ebx)
+	shrl $16, %eax
+	movw %ax, \vec * 8 + 6(%ebx)
+.endm
+
 /* EDI := 1 on Intel (VMCALL), 0 on AMD (VMMCALL); clobbers EAX-EDX. */
 .macro VENDOR
 	xorl %eax, %eax
@@ -56,14 +65,12 @@ child_test_start:
 	leal (9f - 0b)(%ebp), %ebx
 	movl %ebx, 2(%eax)
 	lgdt (%eax)
-	/* IDT entry 6 (#UD) -> ud_handler, a 32-bit interrupt gate. */
-	leal (ud_handler - 0b)(%ebp), %eax
+	/* IDT: #UD -> ud_handler, #GP -> gp_handler (32-bit interrupt gates). */
 	leal (test_idt - 0b)(%ebp), %ebx
-	movw %ax, 6 * 8(%ebx)
-	movw $0x08, 6 * 8 + 2(%ebx)
-	movw $0x8e00, 6 * 8 + 4(%ebx)
-	shrl $16, %eax
-	movw %ax, 6 * 8 + 6(%ebx)
+	leal (ud_handler - 0b)(%ebp), %eax
+	GATE 6
+	leal (gp_handler - 0b)(%ebp), %eax
+	GATE 13
 	leal (test_idt_ptr - 0b)(%ebp), %eax
 	movl %ebx, 2(%eax)
 	lidt (%eax)
@@ -94,6 +101,11 @@ child_test_start:
 	cpuid
 	movl %ebx, %eax
 	outl %eax, $0x95                /* hypervisor signature */
+	movl $0xc0000080, %ecx          /* EFER: an MSR the hypervisor emulates */
+	rdmsr
+	outl %eax, $0x93
+	movl $0x3a, %ecx                /* IA32_FEATURE_CONTROL: not offered, #GP */
+	rdmsr
 	movl 0x200000, %eax             /* unmapped: MMIO exit (5 bytes: a1 imm32) */
 	testl %edi, %edi
 	jnz 3f
@@ -108,6 +120,12 @@ ud_handler:
 	outb %al, $0x94
 	hlt
 	jmp ud_handler
+gp_handler:                             /* skip the 2-byte RDMSR, report */
+	addl $4, %esp                   /* error code */
+	addl $2, (%esp)
+	movb $0x6d, %al
+	outb %al, $0x92
+	iret
 hc:
 	testl %edi, %edi
 	jnz 5f
@@ -124,11 +142,11 @@ test_gdt_ptr:
 	CHILD_GDT
 	.balign 8
 test_idt_ptr:
-	.short 8 * 8 - 1
+	.short 14 * 8 - 1
 	.long 0
 	.balign 8
 test_idt:
-	.fill 8, 8, 0
+	.fill 14, 8, 0
 child_test_end:
 
 /* Triple fault: no IDT, then an exception. */

@@ -188,6 +188,13 @@ static void test_child_exits(void)
 	if (run_expect(&c, HV_EXIT_IO, "cpuid in a child"))
 		return;
 	EXPECT("child sees the hypervisor signature", c.exit->io.data, HV_SIGNATURE_EBX);
+	/* MSRs: one the hypervisor keeps for the guest, one it refuses (#GP). */
+	if (run_expect(&c, HV_EXIT_IO, "rdmsr efer"))
+		return;
+	CHECK("rdmsr of EFER in a 32-bit child reads 0", c.exit->io.port == 0x93 && c.exit->io.data == 0);
+	if (run_expect(&c, HV_EXIT_IO, "#GP handler"))
+		return;
+	CHECK("rdmsr of a refused MSR gives #GP", c.exit->io.port == 0x92 && c.exit->io.data == 0x6d);
 	/* A read of guest-physical memory with nothing behind it. */
 	if (run_expect(&c, HV_EXIT_MMIO, "unmapped access"))
 		return;

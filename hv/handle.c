@@ -22,7 +22,7 @@ void handle_unlock(struct handle_table *t)
 
 int64_t handle_alloc(struct handle_table *t, void *obj)
 {
-	int64_t h = ERR(-ENOSPC);
+	int64_t h = 0;
 
 	spin_lock(&t->lock);
 	for (uint32_t i = 0; i < t->capacity && i < (1u << SLOT_BITS); i++) {
@@ -38,7 +38,7 @@ int64_t handle_alloc(struct handle_table *t, void *obj)
 		break;
 	}
 	spin_unlock(&t->lock);
-	return h;
+	return h ? h : ERR(-ENOSPC);
 }
 
 void *handle_get_locked(struct handle_table *t, uint64_t h)
@@ -65,7 +65,7 @@ void *handle_get(struct handle_table *t, uint64_t h)
 
 int handle_free(struct handle_table *t, uint64_t h)
 {
-	int r = ERR(-ENOENT);
+	int r = -ENOENT;
 
 	spin_lock(&t->lock);
 	if (handle_get_locked(t, h)) {
@@ -79,5 +79,5 @@ int handle_free(struct handle_table *t, uint64_t h)
 		r = 0;
 	}
 	spin_unlock(&t->lock);
-	return r;
+	return r ? ERR(r) : 0;
 }

@@ -132,7 +132,7 @@ static void root_initial_state(struct vcpu *v, struct root_boot_area *ba, uint64
 	ba->gdt[1] = 0x00209b0000000000ULL;     /* 0x08: 64-bit code */
 	ba->gdt[2] = 0x00cf93000000ffffULL;     /* 0x10: data */
 
-	s.cs = (struct hv_segment){ 0, 0xffffffff, 0x08, 0x29b };       /* L, P, S, code */
+	s.cs = (struct hv_segment){ 0, 0xffffffff, 0x08, 0xa9b };       /* G, L, P, S, code */
 	s.ds = s.es = s.fs = s.gs = s.ss =
 		(struct hv_segment){ 0, 0xffffffff, 0x10, 0xc93 };
 	s.tr = (struct hv_segment){ 0, 0x67, 0, 0x8b };

@@ -304,10 +304,13 @@ static void test_smp(void)
 	for (int round = 0; round < 3; round++) {
 		struct child c;
 
+		int64_t r;
+
 		EXPECT("cpu0 child", child_create(&c, child_hello_start,
 						  (size_t)(child_hello_end - child_hello_start)), 0);
-		while (child_run(&c) == 0 && c.exit->reason == HV_EXIT_IO)
+		while ((r = child_run(&c)) == 0 && c.exit->reason == HV_EXIT_IO)
 			;
+		EXPECT("cpu0 child run", r, 0);
 		EXPECT("cpu0 child halts", c.exit->reason, HV_EXIT_HLT);
 		EXPECT("cpu0 child destroy", child_destroy(&c), 0);
 	}

@@ -9,14 +9,15 @@ void ralloc_init(struct hv_root_info *info)
 	limit = info->free_end;
 }
 
+/* Root vCPUs on several CPUs allocate at once: take the range atomically. */
 void *ralloc(size_t size)
 {
-	uint64_t p = next;
+	uint64_t p;
 
 	size = (size + 4095) & ~(size_t)4095;
+	p = __atomic_fetch_add(&next, size, __ATOMIC_RELAXED);
 	if (p + size > limit)
 		return NULL;
-	next += size;
 	gmemset((void *)p, 0, size);
 	return (void *)p;
 }

@@ -135,6 +135,12 @@ static int vmx_probe(struct virt_check *chk)
 	return 0;
 }
 
+uint64_t vmx_cr0_fixed0(void) { return vmx_config.cap[CAP_CR0_FIXED0] & ~(CR0_PE | CR0_PG); }
+uint64_t vmx_cr0_fixed1(void) { return vmx_config.cap[CAP_CR0_FIXED1]; }
+uint64_t vmx_cr4_fixed0(void) { return vmx_config.cap[CAP_CR4_FIXED0]; }
+uint64_t vmx_cr4_fixed1(void) { return vmx_config.cap[CAP_CR4_FIXED1]; }
+uint64_t vmx_revision(void) { return vmx_config.cap[CAP_BASIC] & 0x7fffffff; }
+
 static void free_regions(void)
 {
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
@@ -185,6 +191,11 @@ static int vmx_hardware_setup(struct virt_check *chk)
 		memcpy(vc->vmxon_region, &revision, sizeof(revision));
 		memcpy(vc->test_vmcs, &revision, sizeof(revision));
 	}
+	if (vmx_guest_setup(vmx_config.cap, basic & BASIC_TRUE_CTLS)) {
+		free_regions();
+		set_detail(chk, VIRT_REASON_NO_MEMORY, "MSR bitmap");
+		return ERR(-ENOMEM);
+	}
 	pr_info("vmx: VMCS revision 0x%x, EPT, unrestricted guest%s, TRUE controls %s\n",
 		revision, vmx_config.has_vpid ? ", VPID" : " (no VPID)",
 		basic & BASIC_TRUE_CTLS ? "yes" : "no");
@@ -193,6 +204,7 @@ static int vmx_hardware_setup(struct virt_check *chk)
 
 static void vmx_hardware_unsetup(void)
 {
+	vmx_guest_unsetup();
 	free_regions();
 }
 
@@ -321,4 +333,16 @@ const struct virt_ops vmx_ops = {
 	.emergency_disable = vmx_emergency_disable,
 	.vcpu_size = sizeof(struct vmx_vcpu),
 	.vcpu_align = __alignof__(struct vmx_vcpu),
+	.gpt_format = &ept_format,
+	.vcpu_setup = vmx_vcpu_setup,
+	.vcpu_teardown = vmx_vcpu_teardown,
+	.vcpu_enter = vmx_vcpu_enter,
+	.get_regs = vmx_get_regs,
+	.set_regs = vmx_set_regs,
+	.get_sregs = vmx_get_sregs,
+	.set_sregs = vmx_set_sregs,
+	.set_rip = vmx_set_rip,
+	.inject_exception = vmx_inject_exception,
+	.msr_read = vmx_msr_read,
+	.msr_write = vmx_msr_write,
 };

@@ -14,6 +14,7 @@
 #include <x86/tsc.h>
 #include "hv/errno.h"
 #include "hv/irqflags.h"
+#include "hv/ksyms.h"
 #include "hv/options.h"
 #include "hv/printk.h"
 #include "hv/smp.h"
@@ -126,10 +127,13 @@ static int collect(unsigned int cpu, uint64_t deadline)
 	return r;
 }
 
-static void report_timeout(unsigned int cpu)
+static void report_timeout(unsigned int cpu, smp_call_fn fn)
 {
-	pr_err("smp: CPU %u (APIC %u) did not answer a call within %lu us\n",
-	       cpu, cpu_apic_id[cpu], smp_call_timeout_us);
+	uint64_t off;
+	const char *name = ksym_lookup((uint64_t)fn, &off);
+
+	pr_err("smp: CPU %u (APIC %u) did not answer a call to %s within %lu us\n",
+	       cpu, cpu_apic_id[cpu], name ? name : "?", smp_call_timeout_us);
 }
 
 static int call_single(unsigned int cpu, smp_call_fn fn, void *arg, bool wait)
@@ -146,7 +150,7 @@ static int call_single(unsigned int cpu, smp_call_fn fn, void *arg, bool wait)
 		if (!r && wait)
 			r = collect(cpu, deadline);
 		if (r == -ETIMEDOUT)
-			report_timeout(cpu);
+			report_timeout(cpu, fn);
 	}
 	local_irq_restore(flags);
 	return r;
@@ -193,7 +197,7 @@ int smp_call_function_all(smp_call_fn fn, void *arg, int *results)
 		int r = posted[cpu] ? posted[cpu] : collect(cpu, deadline);
 
 		if (r == -ETIMEDOUT) {
-			report_timeout(cpu);
+			report_timeout(cpu, fn);
 			ret = -ETIMEDOUT;
 		}
 		if (results)

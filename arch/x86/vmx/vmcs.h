@@ -1,9 +1,14 @@
-/* VMCS field encodings and exit reasons (SDM Vol. 3D, appendix B and C). */
+/*
+ * VMCS field encodings (SDM Vol. 3D, appendix B), the control bits this
+ * hypervisor uses (SDM Vol. 3C, 25.6-25.8) and basic exit reasons
+ * (appendix C).
+ */
 #ifndef X86_VMX_VMCS_H
 #define X86_VMX_VMCS_H
 
 enum vmcs_field {
-	/* 16-bit guest and host selectors. */
+	/* 16-bit control, guest and host. */
+	VIRTUAL_PROCESSOR_ID = 0x0000,
 	GUEST_ES_SEL = 0x800, GUEST_CS_SEL = 0x802, GUEST_SS_SEL = 0x804,
 	GUEST_DS_SEL = 0x806, GUEST_FS_SEL = 0x808, GUEST_GS_SEL = 0x80a,
 	GUEST_LDTR_SEL = 0x80c, GUEST_TR_SEL = 0x80e,
@@ -12,16 +17,19 @@ enum vmcs_field {
 	/* 64-bit. */
 	MSR_BITMAP = 0x2004, EPT_POINTER = 0x201a,
 	GUEST_PHYS_ADDR = 0x2400,
-	VMCS_LINK_POINTER = 0x2800, GUEST_IA32_EFER = 0x2806,
-	HOST_IA32_EFER = 0x2c02,
+	VMCS_LINK_POINTER = 0x2800, GUEST_IA32_DEBUGCTL = 0x2802, GUEST_IA32_PAT = 0x2804,
+	GUEST_IA32_EFER = 0x2806, GUEST_PDPTE0 = 0x280a,       /* PDPTE n at + 2n */
+	HOST_IA32_PAT = 0x2c00, HOST_IA32_EFER = 0x2c02,
 	/* 32-bit control and read-only. */
 	PIN_CONTROLS = 0x4000, PROC_CONTROLS = 0x4002, EXCEPTION_BITMAP = 0x4004,
 	CR3_TARGET_COUNT = 0x400a, EXIT_CONTROLS = 0x400c, EXIT_MSR_STORE_COUNT = 0x400e,
 	EXIT_MSR_LOAD_COUNT = 0x4010, ENTRY_CONTROLS = 0x4012, ENTRY_MSR_LOAD_COUNT = 0x4014,
-	ENTRY_INTR_INFO = 0x4016, ENTRY_EXCEPTION_ERROR = 0x4018, PROC2_CONTROLS = 0x401e,
+	ENTRY_INTR_INFO = 0x4016, ENTRY_EXCEPTION_ERROR = 0x4018,
+	ENTRY_INSTRUCTION_LEN = 0x401a, PROC2_CONTROLS = 0x401e,
 	VM_INSTRUCTION_ERROR = 0x4400, EXIT_REASON = 0x4402, EXIT_INTR_INFO = 0x4404,
+	EXIT_INTR_ERROR = 0x4406, IDT_VECTORING_INFO = 0x4408, IDT_VECTORING_ERROR = 0x440a,
 	EXIT_INSTRUCTION_LEN = 0x440c,
-	/* 32-bit guest. */
+	/* 32-bit guest and host. */
 	GUEST_ES_LIMIT = 0x4800, GUEST_CS_LIMIT = 0x4802, GUEST_SS_LIMIT = 0x4804,
 	GUEST_DS_LIMIT = 0x4806, GUEST_FS_LIMIT = 0x4808, GUEST_GS_LIMIT = 0x480a,
 	GUEST_LDTR_LIMIT = 0x480c, GUEST_TR_LIMIT = 0x480e, GUEST_GDTR_LIMIT = 0x4810,
@@ -29,6 +37,7 @@ enum vmcs_field {
 	GUEST_ES_AR = 0x4814, GUEST_CS_AR = 0x4816, GUEST_SS_AR = 0x4818, GUEST_DS_AR = 0x481a,
 	GUEST_FS_AR = 0x481c, GUEST_GS_AR = 0x481e, GUEST_LDTR_AR = 0x4820, GUEST_TR_AR = 0x4822,
 	GUEST_INTERRUPTIBILITY = 0x4824, GUEST_ACTIVITY = 0x4826, GUEST_SYSENTER_CS = 0x482a,
+	GUEST_PREEMPTION_TIMER = 0x482e,
 	HOST_SYSENTER_CS = 0x4c00,
 	/* Natural width. */
 	CR0_MASK = 0x6000, CR4_MASK = 0x6002, CR0_SHADOW = 0x6004, CR4_SHADOW = 0x6006,
@@ -46,6 +55,48 @@ enum vmcs_field {
 	HOST_RSP = 0x6c14, HOST_RIP = 0x6c16,
 };
 
+/* Pin-based controls (25.6.1). */
+#define PIN_EXT_INTR_EXITING    (1u << 0)
+#define PIN_NMI_EXITING         (1u << 3)
+#define PIN_PREEMPTION_TIMER    (1u << 6)
+/* Primary processor-based controls (25.6.2). */
+#define CPU_HLT_EXITING         (1u << 7)
+#define CPU_CR3_LOAD_EXITING    (1u << 15)
+#define CPU_CR3_STORE_EXITING   (1u << 16)
+#define CPU_UNCOND_IO_EXITING   (1u << 24)
+#define CPU_MSR_BITMAPS         (1u << 28)
+#define CPU_SECONDARY           (1u << 31)
+/* Secondary processor-based controls. */
+#define CPU2_EPT                (1u << 1)
+#define CPU2_VPID               (1u << 5)
+#define CPU2_UNRESTRICTED       (1u << 7)
+/* VM-exit controls (25.7.1). */
+#define EXIT_SAVE_DEBUG         (1u << 2)
+#define EXIT_HOST_64            (1u << 9)
+#define EXIT_SAVE_PAT           (1u << 18)
+#define EXIT_LOAD_PAT           (1u << 19)
+#define EXIT_SAVE_EFER          (1u << 20)
+#define EXIT_LOAD_EFER          (1u << 21)
+/* VM-entry controls (25.8.1). */
+#define ENTRY_LOAD_DEBUG        (1u << 2)
+#define ENTRY_IA32E_GUEST       (1u << 9)
+#define ENTRY_LOAD_PAT          (1u << 14)
+#define ENTRY_LOAD_EFER         (1u << 15)
+
+/* Interruption-information fields (25.8.3, 28.2.2, 28.2.4). */
+#define INTR_INFO_VALID         (1u << 31)
+#define INTR_INFO_ERROR_CODE    (1u << 11)
+#define INTR_TYPE_NMI           2u
+#define INTR_TYPE_HW_EXCEPTION  3u
+
+/* Guest interruptibility state (25.4.2). */
+#define BLOCKING_BY_STI         (1u << 0)
+#define BLOCKING_BY_MOV_SS      (1u << 1)
+
+/* Segment access rights beyond the descriptor's own bits (25.4.1). */
+#define AR_L                    (1u << 13)
+#define AR_UNUSABLE             (1u << 16)
+
 /* Basic exit reasons (SDM Vol. 3D, appendix C). */
 enum vmx_exit_reason {
 	VMX_EXIT_EXCEPTION_NMI = 0, VMX_EXIT_EXTINT = 1, VMX_EXIT_TRIPLE_FAULT = 2,
@@ -55,7 +106,11 @@ enum vmx_exit_reason {
 	VMX_EXIT_VMRESUME = 24, VMX_EXIT_VMWRITE = 25, VMX_EXIT_VMXOFF = 26,
 	VMX_EXIT_VMXON = 27, VMX_EXIT_CR = 28, VMX_EXIT_IO = 30, VMX_EXIT_RDMSR = 31,
 	VMX_EXIT_WRMSR = 32, VMX_EXIT_INVALID_STATE = 33, VMX_EXIT_EPT_VIOLATION = 48,
-	VMX_EXIT_INVEPT = 50, VMX_EXIT_INVVPID = 53, VMX_EXIT_VMFUNC = 59,
+	VMX_EXIT_INVEPT = 50, VMX_EXIT_PREEMPTION_TIMER = 52, VMX_EXIT_INVVPID = 53,
+	VMX_EXIT_VMFUNC = 59,
 };
+
+/* Basic exit reason bit 31: VM entry failed (28.8). */
+#define EXIT_REASON_ENTRY_FAILED (1u << 31)
 
 #endif

@@ -147,7 +147,7 @@ static void root_initial_state(struct vcpu *v, struct root_boot_area *ba, uint64
 	r.rip = entry;
 	r.rsp = (uint64_t)ba->stack + sizeof(ba->stack) - 8;
 	r.rdi = (uint64_t)&ba->info;
-	r.rflags = 0x2;
+	r.rflags = 0x202;       /* IF: no interrupt reaches the root (all exit to the host) */
 	virt_ops->set_regs(v, &r);
 }
 
@@ -250,7 +250,7 @@ int64_t root_start_vcpu(unsigned int cpu, struct vcpu *caller, uint64_t rip,
 	r.rip = rip;
 	r.rsp = rsp;
 	r.rdi = rdi;
-	r.rflags = 0x2;
+	r.rflags = 0x202;       /* IF: no interrupt reaches the root (all exit to the host) */
 	virt_ops->set_regs(v, &r);
 	if (!__atomic_compare_exchange_n(&root_vcpu_on[cpu], &expected, v, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {

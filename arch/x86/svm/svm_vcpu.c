@@ -13,11 +13,19 @@
 #include "hv/vm.h"
 #include "svm.h"
 #include "vmcb.h"
+#include <x86/regs_offsets.h>
 
-BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, rbx) != 8);
-BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, rsi) != 32);
-BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, rbp) != 56);
-BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, r15) != 120);
+/* The entry/exit assembly of both backends addresses struct hv_regs by these. */
+BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, rax) != R_RAX);
+BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, rbx) != R_RBX);
+BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, rcx) != R_RCX);
+BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, rdx) != R_RDX);
+BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, rsi) != R_RSI);
+BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, rdi) != R_RDI);
+BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, rsp) != R_RSP);
+BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, rbp) != R_RBP);
+BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, r8) != R_R8);
+BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, r15) != R_R15);
 
 void svm_vmrun(uint64_t guest_vmcb, struct hv_regs *regs, uint64_t host_vmcb);
 

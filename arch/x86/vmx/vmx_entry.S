@@ -5,21 +5,7 @@
  * returns through vmx_exit as if vmx_launch had returned 0. A VMLAUNCH that
  * fails (VMfail) returns 1. SDM Vol. 3C, 26 and 27.
  */
-#define R_RAX 0
-#define R_RBX 8
-#define R_RCX 16
-#define R_RDX 24
-#define R_RSI 32
-#define R_RDI 40
-#define R_RBP 56
-#define R_R8  64
-#define R_R9  72
-#define R_R10 80
-#define R_R11 88
-#define R_R12 96
-#define R_R13 104
-#define R_R14 112
-#define R_R15 120
+#include <x86/regs_offsets.h>
 #define HOST_RSP_FIELD 0x6c14
 
 	.section .text

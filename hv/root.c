@@ -259,7 +259,15 @@ int64_t root_start_vcpu(unsigned int cpu, struct vcpu *caller, uint64_t rip,
 	}
 	__atomic_store_n(&root_vcpu_pending[cpu], v, __ATOMIC_RELEASE);
 	/* Wake it: its idle loop picks the vCPU up (root_ap_poll). */
-	return smp_call_function_single(cpu, wake, NULL, true);
+	int err = smp_call_function_single(cpu, wake, NULL, true);
+
+	/* No answer: take the vCPU back unless that CPU took it meanwhile. */
+	if (err && __atomic_exchange_n(&root_vcpu_pending[cpu], NULL, __ATOMIC_ACQ_REL) == v) {
+		__atomic_store_n(&root_vcpu_on[cpu], NULL, __ATOMIC_RELEASE);
+		vcpu_destroy(v);
+		return err;
+	}
+	return 0;
 }
 
 void root_ap_poll(void)

@@ -1,6 +1,6 @@
 /*
  * VMCS field encodings (SDM Vol. 3D, appendix B), the control bits this
- * hypervisor uses (SDM Vol. 3C, 25.6-25.8) and basic exit reasons
+ * hypervisor uses (SDM Vol. 3C, 24.6-24.8) and basic exit reasons
  * (appendix C).
  */
 #ifndef X86_VMX_VMCS_H
@@ -55,11 +55,11 @@ enum vmcs_field {
 	HOST_RSP = 0x6c14, HOST_RIP = 0x6c16,
 };
 
-/* Pin-based controls (25.6.1). */
+/* Pin-based controls (24.6.1). */
 #define PIN_EXT_INTR_EXITING    (1u << 0)
 #define PIN_NMI_EXITING         (1u << 3)
 #define PIN_PREEMPTION_TIMER    (1u << 6)
-/* Primary processor-based controls (25.6.2). */
+/* Primary processor-based controls (24.6.2). */
 #define CPU_HLT_EXITING         (1u << 7)
 #define CPU_CR3_LOAD_EXITING    (1u << 15)
 #define CPU_CR3_STORE_EXITING   (1u << 16)
@@ -70,30 +70,30 @@ enum vmcs_field {
 #define CPU2_EPT                (1u << 1)
 #define CPU2_VPID               (1u << 5)
 #define CPU2_UNRESTRICTED       (1u << 7)
-/* VM-exit controls (25.7.1). */
+/* VM-exit controls (24.7.1). */
 #define EXIT_SAVE_DEBUG         (1u << 2)
 #define EXIT_HOST_64            (1u << 9)
 #define EXIT_SAVE_PAT           (1u << 18)
 #define EXIT_LOAD_PAT           (1u << 19)
 #define EXIT_SAVE_EFER          (1u << 20)
 #define EXIT_LOAD_EFER          (1u << 21)
-/* VM-entry controls (25.8.1). */
+/* VM-entry controls (24.8.1). */
 #define ENTRY_LOAD_DEBUG        (1u << 2)
 #define ENTRY_IA32E_GUEST       (1u << 9)
 #define ENTRY_LOAD_PAT          (1u << 14)
 #define ENTRY_LOAD_EFER         (1u << 15)
 
-/* Interruption-information fields (25.8.3, 28.2.2, 28.2.4). */
+/* Interruption-information fields (24.8.3, 27.2.2, 27.2.3). */
 #define INTR_INFO_VALID         (1u << 31)
 #define INTR_INFO_ERROR_CODE    (1u << 11)
 #define INTR_TYPE_NMI           2u
 #define INTR_TYPE_HW_EXCEPTION  3u
 
-/* Guest interruptibility state (25.4.2). */
+/* Guest interruptibility state (24.4.2). */
 #define BLOCKING_BY_STI         (1u << 0)
 #define BLOCKING_BY_MOV_SS      (1u << 1)
 
-/* Segment access rights beyond the descriptor's own bits (25.4.1). */
+/* Segment access rights beyond the descriptor's own bits (24.4.1). */
 #define AR_L                    (1u << 13)
 #define AR_UNUSABLE             (1u << 16)
 
@@ -110,7 +110,7 @@ enum vmx_exit_reason {
 	VMX_EXIT_VMFUNC = 59,
 };
 
-/* Basic exit reason bit 31: VM entry failed (28.8). */
+/* Basic exit reason bit 31: VM entry failed (26.7). */
 #define EXIT_REASON_ENTRY_FAILED (1u << 31)
 
 #endif

@@ -16,14 +16,6 @@
 #define FC_LOCKED               (1ULL << 0)
 #define FC_VMX_OUTSIDE_SMX      (1ULL << 2)
 
-/* Capability MSRs (SDM Vol. 3D, appendix A), in configuration order. */
-enum vmx_cap {
-	CAP_BASIC, CAP_PIN, CAP_PROC, CAP_EXIT, CAP_ENTRY, CAP_MISC,
-	CAP_CR0_FIXED0, CAP_CR0_FIXED1, CAP_CR4_FIXED0, CAP_CR4_FIXED1,
-	CAP_PROC2, CAP_EPT_VPID, CAP_TRUE_PIN, CAP_TRUE_PROC, CAP_TRUE_EXIT,
-	CAP_TRUE_ENTRY, CAP_COUNT,
-};
-
 static const struct { uint32_t msr; const char *name; } cap_msrs[CAP_COUNT] = {
 	[CAP_BASIC] = { 0x480, "IA32_VMX_BASIC" },
 	[CAP_PIN] = { 0x481, "IA32_VMX_PINBASED_CTLS" },
@@ -152,13 +144,15 @@ static void free_regions(void)
 
 static int vmx_hardware_setup(struct virt_check *chk)
 {
-	uint64_t basic, proc2;
+	uint64_t basic, proc2, ept;
 	uint32_t revision;
 	unsigned int cpu;
+	int r;
 
 	read_caps(&vmx_config);
 	basic = vmx_config.cap[CAP_BASIC];
 	proc2 = vmx_config.cap[CAP_PROC2];
+	ept = vmx_config.cap[CAP_EPT_VPID];
 	revision = basic & 0x7fffffff;
 	/* The controls this hypervisor cannot run guests without. */
 	if (!(vmx_config.cap[CAP_PROC] & PROC_SECONDARY)) {
@@ -177,6 +171,14 @@ static int vmx_hardware_setup(struct virt_check *chk)
 		set_detail(chk, VIRT_REASON_MISSING_FEATURE, "VMCS size/write-back type");
 		return ERR(-ENODEV);
 	}
+	/* EPTP names a 4-level write-back table (24.6.11), and changed
+	 * mappings are flushed with INVEPT before each entry (28.3.3.1). */
+	if ((ept & (EPT_CAP_WALK4 | EPT_CAP_WB | EPT_CAP_INVEPT)) !=
+	    (EPT_CAP_WALK4 | EPT_CAP_WB | EPT_CAP_INVEPT) ||
+	    !(ept & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL))) {
+		set_detail(chk, VIRT_REASON_MISSING_FEATURE, "EPT 4-level WB + INVEPT");
+		return ERR(-ENODEV);
+	}
 	for_each_cpu(cpu, &cpu_online_mask) {
 		struct vmx_cpu *vc = &vmx_cpu[cpu];
 
@@ -191,10 +193,13 @@ static int vmx_hardware_setup(struct virt_check *chk)
 		memcpy(vc->vmxon_region, &revision, sizeof(revision));
 		memcpy(vc->test_vmcs, &revision, sizeof(revision));
 	}
-	if (vmx_guest_setup(vmx_config.cap, basic & BASIC_TRUE_CTLS)) {
+	if ((r = vmx_guest_setup(vmx_config.cap))) {
 		free_regions();
-		set_detail(chk, VIRT_REASON_NO_MEMORY, "MSR bitmap");
-		return ERR(-ENOMEM);
+		if (r == -ENOMEM)
+			set_detail(chk, VIRT_REASON_NO_MEMORY, "MSR bitmap");
+		else
+			set_detail(chk, VIRT_REASON_MISSING_FEATURE, "EFER VM-exit/entry controls");
+		return r;
 	}
 	pr_info("vmx: VMCS revision 0x%x, EPT, unrestricted guest%s, TRUE controls %s\n",
 		revision, vmx_config.has_vpid ? ", VPID" : " (no VPID)",

@@ -7,12 +7,31 @@
 #include "hv/gpt.h"
 
 /* A vCPU's control block: its VMCS region first (page-aligned, SDM Vol. 3C
- * 25.2), then guest state VM exits do not save, XSAVE space 64-aligned. */
+ * 24.2), then the guest state the VMCS has no field for (CR2, the SYSCALL
+ * and SWAPGS MSRs: an SVM VMCB holds them), loaded around each entry, and
+ * XSAVE space 64-aligned. */
 struct vmx_vcpu {
 	uint8_t vmcs[4096];
-	uint64_t gprs[16];
+	uint64_t cr2, star, lstar, cstar, sfmask, kernel_gs_base;
 	uint8_t xsave[4096] __aligned(64);
 } __aligned(4096);
+
+/* Capability MSRs (SDM Vol. 3D, appendix A), in configuration order. */
+enum vmx_cap {
+	CAP_BASIC, CAP_PIN, CAP_PROC, CAP_EXIT, CAP_ENTRY, CAP_MISC,
+	CAP_CR0_FIXED0, CAP_CR0_FIXED1, CAP_CR4_FIXED0, CAP_CR4_FIXED1,
+	CAP_PROC2, CAP_EPT_VPID, CAP_TRUE_PIN, CAP_TRUE_PROC, CAP_TRUE_EXIT,
+	CAP_TRUE_ENTRY, CAP_COUNT,
+};
+
+/* IA32_VMX_EPT_VPID_CAP bits (SDM Vol. 3D, A.10). */
+#define EPT_CAP_WALK4           (1ULL << 6)
+#define EPT_CAP_WB              (1ULL << 14)
+#define EPT_CAP_2M              (1ULL << 16)
+#define EPT_CAP_1G              (1ULL << 17)
+#define EPT_CAP_INVEPT          (1ULL << 20)
+#define EPT_CAP_INVEPT_SINGLE   (1ULL << 25)
+#define EPT_CAP_INVEPT_ALL      (1ULL << 26)
 
 extern const struct virt_ops vmx_ops;
 
@@ -30,7 +49,9 @@ uint64_t vmx_revision(void);
 
 /* vmx_vcpu.c: guests. */
 extern struct gpt_format ept_format;
-int vmx_guest_setup(const uint64_t *caps, bool true_ctls);
+/* From hardware setup: the controls within the capabilities (caps indexed
+ * by enum vmx_cap), and the pages every guest shares. */
+int vmx_guest_setup(const uint64_t caps[CAP_COUNT]);
 void vmx_guest_unsetup(void);
 int vmx_vcpu_setup(struct vcpu *v);
 void vmx_vcpu_teardown(struct vcpu *v);

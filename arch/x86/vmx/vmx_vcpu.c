@@ -3,33 +3,60 @@
  * exit reasons into generic exits (SDM Vol. 3C, ch. 24-28).
  *
  * A VMCS is current on a CPU only inside one operation (an entry, a
- * register access): it is loaded with VMPTRLD and flushed with VMCLEAR
- * each time, so a vCPU can run on whichever CPU its caller is on, and
- * every entry is a VMLAUNCH.
+ * register access): it is loaded with VMPTRLD and flushed to memory with
+ * VMCLEAR each time (24.11.1-24.11.3), so a vCPU can run on whichever CPU
+ * its caller is on without a VMCLEAR on the CPU it ran on before, and every
+ * entry is a VMLAUNCH.
  */
 #include <x86/cpu.h>
 #include <x86/desc.h>
-#include <x86/extable.h>
 #include <x86/percpu.h>
+#include <x86/tsc.h>
 #include "hv/errno.h"
 #include "hv/gpt.h"
 #include "hv/irqflags.h"
 #include "hv/page_alloc.h"
-#include "hv/printk.h"
+#include "hv/spinlock.h"
 #include "hv/string.h"
 #include "hv/virt.h"
 #include "hv/vm.h"
 #include "vmcs.h"
 #include "vmx.h"
 
+/* vmx_entry.S moves the guest's GPRs to and from v->regs at the offsets of
+ * <x86/regs_offsets.h> (checked in svm_vcpu.c). */
 int vmx_launch(struct hv_regs *regs);
 extern const char vmx_exit[];
 
+#define MSR_SYSENTER_CS         0x174
+#define MSR_SYSENTER_ESP        0x175
+#define MSR_SYSENTER_EIP        0x176
+#define MSR_PAT                 0x277
+#define MSR_STAR                0xc0000081
+#define MSR_LSTAR               0xc0000082
+#define MSR_CSTAR               0xc0000083
+#define MSR_SFMASK              0xc0000084
+#define MSR_KERNEL_GS_BASE      0xc0000102
+
+#define CR0_NW                  (1ULL << 29)
+#define CR0_CD                  (1ULL << 30)
+#define RFLAGS_IF               (1ULL << 9)
+#define RFLAGS_RESERVED         0xffffffffffc08028ULL  /* must be 0 (26.3.1.4) */
+#define GUEST_PAT_RESET         0x0007040600070406ULL
+
+/* What vmx_guest_setup chose within the capabilities: the same for all. */
+static struct {
+	uint32_t pin, proc, proc2, exit, entry;
+	uint64_t cr0_mask, cr4_mask;    /* bits the guest reads from the shadows */
+	uint32_t timer;                 /* VMX-preemption timer value, 0: off */
+	bool pat, invept_single;
+} ctl;
 static uint8_t *msr_bitmap;             /* all ones: every MSR access exits */
-static uint32_t pin_ctl, proc_ctl, proc2_ctl, exit_ctl, entry_ctl;
 
 /* ---------------------------------------------------------- VMX instructions */
 
+/* VMREAD/VMWRITE on the current VMCS; the fields used exist on every CPU
+ * with the controls hardware setup insists on. */
 static uint64_t vmread(uint64_t field)
 {
 	uint64_t v = 0;
@@ -61,11 +88,11 @@ static void vmcs_clear(struct vcpu *v)
 
 /* ---------------------------------------------------------- EPT */
 
-#define EPT_R   (1ULL << 0)
-#define EPT_W   (1ULL << 1)
-#define EPT_X   (1ULL << 2)
-#define EPT_WB  (6ULL << 3)
-#define EPT_LARGE (1ULL << 7)
+#define EPT_R           (1ULL << 0)
+#define EPT_W           (1ULL << 1)
+#define EPT_X           (1ULL << 2)
+#define EPT_WB          (6ULL << 3)     /* memory type of a leaf (28.2.6) */
+#define EPT_LARGE       (1ULL << 7)
 
 static uint64_t ept_leaf(uint64_t hpa, unsigned int level, unsigned int flags)
 {
@@ -78,6 +105,7 @@ static uint64_t ept_table(uint64_t hpa)
 	return hpa | EPT_R | EPT_W | EPT_X;
 }
 
+/* An EPT entry with none of R/W/X is not present (28.2.2). */
 static bool ept_present(uint64_t e) { return e & (EPT_R | EPT_W | EPT_X); }
 static bool ept_large(uint64_t e) { return e & EPT_LARGE; }
 
@@ -86,40 +114,95 @@ struct gpt_format ept_format = {
 	.max_leaf_level = 1,
 };
 
-static void invept_all(void)
+/* EPTP: 4-level walk (length - 1 in bits 5:3), write-back (24.6.11). */
+static uint64_t eptp(const struct vcpu *v)
 {
-	struct { uint64_t eptp, zero; } desc = { 0, 0 };
+	return (uint64_t)v->vm->gpt.root | (3 << 3) | 6;
+}
 
-	__asm__ __volatile__("invept %0, %1" :: "m"(desc), "r"(2ULL) : "cc", "memory");
+/* Mappings of this VM's tables, guest-physical and combined (all VPIDs),
+ * may be stale after a region change: flush them (28.3.3.1, 30.3). */
+static void invept(uint64_t eptp_val)
+{
+	struct { uint64_t eptp, zero; } desc = { eptp_val, 0 };
+	uint64_t type = ctl.invept_single ? 1 : 2;
+
+	__asm__ __volatile__("invept %0, %1" :: "m"(desc), "r"(type) : "cc", "memory");
 }
 
 /* ---------------------------------------------------------- setup */
 
-/* Controls: what we want, within what the CPU allows (allowed-0 bits must
- * be 1, allowed-1 bits may be 1: SDM Vol. 3D, A.3-A.5). */
+/* A control word: what we want, within what the CPU allows (allowed-0
+ * bits must be 1, only allowed-1 bits may be 1: SDM Vol. 3D, A.3-A.5). */
 static uint32_t adjust(uint32_t want, uint64_t cap)
 {
 	return (want | (uint32_t)cap) & (uint32_t)(cap >> 32);
 }
 
-int vmx_guest_setup(const uint64_t *caps, bool true_ctls)
+static bool allowed(uint32_t bits, uint64_t cap)
 {
-	uint64_t ept_cap = caps[11];
+	return ((uint32_t)(cap >> 32) & bits) == bits;
+}
 
+/*
+ * The VMX-preemption timer (25.5.1) ends a guest's run every ~10 ms. Real
+ * CPUs don't need it: external-interrupt exiting ends the run whatever the
+ * guest's RFLAGS.IF. Bochs 2.7 decides interrupt masking on the guest's IF
+ * before it counts as in VMX non-root operation, so a guest spinning with
+ * IF=0 there never sees the IPI of a cross-CPU call; the timer bounds that.
+ * It counts down every 2^IA32_VMX_MISC[4:0] TSC ticks (A.6).
+ */
+static uint32_t timer_value(uint64_t misc)
+{
+	uint64_t ticks = tsc_khz() ? tsc_khz() * 10 : 1ULL << 25;
+
+	ticks >>= misc & 0x1f;
+	return (uint32_t)MIN(MAX(ticks, 1024ULL), 0xffffffffULL);
+}
+
+int vmx_guest_setup(const uint64_t caps[CAP_COUNT])
+{
+	bool true_ctls = caps[CAP_BASIC] & (1ULL << 55);
+	uint64_t pin = caps[true_ctls ? CAP_TRUE_PIN : CAP_PIN];
+	uint64_t proc = caps[true_ctls ? CAP_TRUE_PROC : CAP_PROC];
+	uint64_t exit = caps[true_ctls ? CAP_TRUE_EXIT : CAP_EXIT];
+	uint64_t entry = caps[true_ctls ? CAP_TRUE_ENTRY : CAP_ENTRY];
+	uint64_t proc2 = caps[CAP_PROC2], ept = caps[CAP_EPT_VPID];
+	const uint32_t exit_need = EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER;
+
+	/* Without these a 64-bit host cannot come back, or EFER is lost. */
+	if (!allowed(exit_need, exit) || !allowed(ENTRY_LOAD_EFER | ENTRY_IA32E_GUEST, entry))
+		return ERR(-ENODEV);
 	msr_bitmap = page_alloc(0);
 	if (!msr_bitmap)
 		return ERR(-ENOMEM);
 	memset(msr_bitmap, 0xff, PAGE_SIZE);
-	/* External interrupts and NMIs end the guest's run (the host serves
-	 * them); HLT exits; MSR accesses through the bitmap; secondary set. */
-	pin_ctl = adjust((1u << 0) | (1u << 3), caps[true_ctls ? 12 : 1]);
-	proc_ctl = adjust((1u << 7) | (1u << 28) | (1u << 31), caps[true_ctls ? 13 : 2]);
-	/* CR3 load/store exiting are default-1 without TRUE controls. */
-	proc2_ctl = adjust((1u << 1) | (1u << 7), caps[10]);          /* EPT, unrestricted */
-	exit_ctl = adjust((1u << 9) | (1u << 20) | (1u << 21), caps[true_ctls ? 14 : 3]);
-	entry_ctl = adjust(1u << 15, caps[true_ctls ? 15 : 4]);
-	if (ept_cap & (1ULL << 16))
-		ept_format.max_leaf_level = (ept_cap & (1ULL << 17)) ? 2 : 1;
+
+	/* External interrupts and NMIs end the guest's run: the host serves
+	 * them (25.2). HLT exits; MSR accesses exit through the bitmap. */
+	ctl.pin = adjust(PIN_EXT_INTR_EXITING | PIN_NMI_EXITING |
+			 (allowed(PIN_PREEMPTION_TIMER, pin) ? PIN_PREEMPTION_TIMER : 0), pin);
+	/* Without TRUE controls CR3-load/store exiting stay on (A.3.2): those
+	 * exits are emulated in cr_access(). */
+	ctl.proc = adjust(CPU_HLT_EXITING | CPU_MSR_BITMAPS | CPU_SECONDARY, proc);
+	ctl.proc2 = adjust(CPU2_EPT | CPU2_UNRESTRICTED |
+			   (allowed(CPU2_VPID, proc2) ? CPU2_VPID : 0), proc2);
+	ctl.pat = allowed(EXIT_SAVE_PAT | EXIT_LOAD_PAT, exit) && allowed(ENTRY_LOAD_PAT, entry);
+	/* No acknowledge-interrupt-on-exit: the interrupt stays pending in the
+	 * local APIC and is taken by the host's IDT after the exit. */
+	ctl.exit = adjust(exit_need | EXIT_SAVE_DEBUG |
+			  (ctl.pat ? EXIT_SAVE_PAT | EXIT_LOAD_PAT : 0), exit);
+	ctl.entry = adjust(ENTRY_LOAD_EFER | ENTRY_LOAD_DEBUG | (ctl.pat ? ENTRY_LOAD_PAT : 0),
+			   entry) & ~ENTRY_IA32E_GUEST;
+	/* CR0/CR4 bits VMX operation fixes to 1 (23.8): set in the real
+	 * registers, hidden behind the read shadows (25.3). PE and PG are
+	 * free with unrestricted guest. */
+	ctl.cr0_mask = vmx_cr0_fixed0();
+	ctl.cr4_mask = vmx_cr4_fixed0() | CR4_VMXE;
+	ctl.timer = ctl.pin & PIN_PREEMPTION_TIMER ? timer_value(caps[CAP_MISC]) : 0;
+	ctl.invept_single = ept & EPT_CAP_INVEPT_SINGLE;
+	if (ept & EPT_CAP_2M)
+		ept_format.max_leaf_level = ept & EPT_CAP_1G ? 2 : 1;
 	else
 		ept_format.max_leaf_level = 0;
 	return 0;
@@ -131,19 +214,81 @@ void vmx_guest_unsetup(void)
 	msr_bitmap = NULL;
 }
 
-/* The VMCB-style attribute word of the ABI -> VMX access rights. */
-static uint32_t ar_from_attrib(uint16_t a)
+/* ---------------------------------------------------------- guest state */
+
+/* Everything below that touches a field needs v's VMCS current. */
+
+/* What the guest reads from CR0/CR4: its own value in the bits we own. */
+static uint64_t guest_view(uint64_t real_field, uint64_t shadow_field, uint64_t mask)
 {
-	if (!(a & 0x80))
-		return 1u << 16;                        /* not present: unusable */
-	return (a & 0xffu) | ((uint32_t)(a & 0xf00) << 4);
+	return (vmread(real_field) & ~mask) | (vmread(shadow_field) & mask);
 }
 
+static void set_guest_cr0(uint64_t cr0)
+{
+	vmwrite(GUEST_CR0, (cr0 | vmx_cr0_fixed0()) & vmx_cr0_fixed1());
+	vmwrite(CR0_SHADOW, cr0);
+}
+
+static void set_guest_cr4(uint64_t cr4)
+{
+	vmwrite(GUEST_CR4, (cr4 | vmx_cr4_fixed0()) & vmx_cr4_fixed1());
+	vmwrite(CR4_SHADOW, cr4);
+}
+
+/* EFER and the IA-32e mode guest entry control, which must agree on LMA
+ * (26.2.4, 26.3.1.1); VM exits keep both up to date (27.2). */
+static void set_guest_efer(uint64_t efer)
+{
+	vmwrite(GUEST_IA32_EFER, efer);
+	vmwrite(ENTRY_CONTROLS, efer & EFER_LMA ? ctl.entry | ENTRY_IA32E_GUEST : ctl.entry);
+}
+
+/*
+ * With EPT, VM entry takes a PAE guest's four PDPTEs from the VMCS, not
+ * from memory (26.3.2.4): fill them whenever the hypervisor, not the
+ * guest, changes CR0, CR3 or CR4 of a guest in PAE paging.
+ */
+static void load_pdptes(struct vcpu *v)
+{
+	uint64_t pdpte[4] = { 0 }, gpa, hpa;
+
+	if (!(vmread(GUEST_CR0) & CR0_PG) || !(vmread(GUEST_CR4) & CR4_PAE) ||
+	    (vmread(GUEST_IA32_EFER) & EFER_LMA))
+		return;
+	gpa = vmread(GUEST_CR3) & 0xffffffe0;   /* 32-byte aligned: one page */
+	spin_lock(&v->vm->lock);
+	hpa = gpt_translate(&v->vm->gpt, gpa);
+	if (hpa != ~0ULL)
+		memcpy(pdpte, (const void *)hpa, sizeof(pdpte));
+	spin_unlock(&v->vm->lock);
+	for (int i = 0; i < 4; i++)
+		vmwrite(GUEST_PDPTE0 + 2 * i, pdpte[i]);
+}
+
+/* The ABI's VMCB-style attribute word (type 0-3, S 4, DPL 5-6, P 7, AVL 8,
+ * L 9, D/B 10, G 11) -> VMX access rights (L/DB/G at 13-15, unusable 16:
+ * 24.4.1). Not present means unusable; a code/data segment gets its
+ * accessed bit, which loading the descriptor would have set and VM entry
+ * requires (26.3.1.2). */
+static uint32_t ar_from_attrib(uint16_t a)
+{
+	uint32_t ar = (a & 0xffu) | ((uint32_t)(a & 0xf00) << 4);
+
+	if (!(a & 0x80))
+		return ar | AR_UNUSABLE;
+	if (a & 0x10)
+		ar |= 1;
+	return ar;
+}
+
+/* An unusable segment reads back not present; its other bits (SS.DPL is
+ * the CPL) stay. */
 static uint16_t attrib_from_ar(uint32_t ar)
 {
-	if (ar & (1u << 16))
-		return 0;
-	return (uint16_t)((ar & 0xff) | ((ar >> 4) & 0xf00));
+	uint16_t a = (uint16_t)((ar & 0xff) | ((ar >> 4) & 0xf00));
+
+	return ar & AR_UNUSABLE ? a & ~0x80 : a;
 }
 
 static const struct { uint32_t sel, limit, ar, base; } seg_fields[8] = {
@@ -156,81 +301,82 @@ static const struct { uint32_t sel, limit, ar, base; } seg_fields[8] = {
 	{ GUEST_TR_SEL, GUEST_TR_LIMIT, GUEST_TR_AR, GUEST_TR_BASE },
 	{ GUEST_LDTR_SEL, GUEST_LDTR_LIMIT, GUEST_LDTR_AR, GUEST_LDTR_BASE },
 };
+#define SEG_TR 6
 
-/* Write the whole segment and control register state (VMCS current). */
-static void write_sregs(const struct hv_sregs *s)
+static void write_segment(int i, const struct hv_segment *s)
+{
+	uint32_t ar = ar_from_attrib(s->attrib);
+
+	/* TR must hold a busy TSS (26.3.1.2), as LTR would have made it. */
+	if (i == SEG_TR && (ar & 0x17) == 0x1)
+		ar |= 2;
+	vmwrite(seg_fields[i].sel, s->selector);
+	vmwrite(seg_fields[i].limit, s->limit);
+	vmwrite(seg_fields[i].ar, ar);
+	vmwrite(seg_fields[i].base, s->base);
+}
+
+static void read_segment(int i, struct hv_segment *s)
+{
+	s->selector = (uint16_t)vmread(seg_fields[i].sel);
+	s->limit = (uint32_t)vmread(seg_fields[i].limit);
+	s->attrib = attrib_from_ar((uint32_t)vmread(seg_fields[i].ar));
+	s->base = vmread(seg_fields[i].base);
+}
+
+/* Segments, descriptor tables, control registers, EFER. */
+static void write_sregs(struct vcpu *v, const struct hv_sregs *s)
 {
 	const struct hv_segment *segs[8] = {
 		&s->cs, &s->ds, &s->es, &s->fs, &s->gs, &s->ss, &s->tr, &s->ldtr,
 	};
 
-	for (int i = 0; i < 8; i++) {
-		vmwrite(seg_fields[i].sel, segs[i]->selector);
-		vmwrite(seg_fields[i].limit, segs[i]->limit);
-		vmwrite(seg_fields[i].ar, ar_from_attrib(segs[i]->attrib));
-		vmwrite(seg_fields[i].base, segs[i]->base);
-	}
+	for (int i = 0; i < 8; i++)
+		write_segment(i, segs[i]);
 	vmwrite(GUEST_GDTR_BASE, s->gdt.base);
 	vmwrite(GUEST_GDTR_LIMIT, s->gdt.limit);
 	vmwrite(GUEST_IDTR_BASE, s->idt.base);
 	vmwrite(GUEST_IDTR_LIMIT, s->idt.limit);
-	/*
-	 * The guest owns CR0/CR4 (no masks), but VMX operation fixes some bits
-	 * (SDM 23.8): CR0.NE and CR4.VMXE must be 1. Unrestricted guest lets
-	 * PE and PG be 0. CR4's read shadow hides VMXE from the guest.
-	 */
-	vmwrite(GUEST_CR0, (s->cr0 | vmx_cr0_fixed0()) & vmx_cr0_fixed1());
+	set_guest_cr0(s->cr0);
 	vmwrite(GUEST_CR3, s->cr3);
-	vmwrite(GUEST_CR4, (s->cr4 | vmx_cr4_fixed0()) & vmx_cr4_fixed1());
-	vmwrite(CR4_MASK, CR4_VMXE);
-	vmwrite(CR4_SHADOW, s->cr4);
-	vmwrite(GUEST_IA32_EFER, s->efer);
-	/* IA-32e mode guest must match EFER.LMA (SDM 26.3.1.1). */
-	vmwrite(ENTRY_CONTROLS, s->efer & EFER_LMA ? entry_ctl | (1u << 9) : entry_ctl & ~(1u << 9));
+	set_guest_cr4(s->cr4);
+	set_guest_efer(s->efer);
+	((struct vmx_vcpu *)v->block)->cr2 = s->cr2;
+	load_pdptes(v);
 }
 
-static void read_sregs(struct hv_sregs *s)
+static void read_sregs(struct vcpu *v, struct hv_sregs *s)
 {
 	struct hv_segment *segs[8] = {
 		&s->cs, &s->ds, &s->es, &s->fs, &s->gs, &s->ss, &s->tr, &s->ldtr,
 	};
 
-	for (int i = 0; i < 8; i++) {
-		segs[i]->selector = (uint16_t)vmread(seg_fields[i].sel);
-		segs[i]->limit = (uint32_t)vmread(seg_fields[i].limit);
-		segs[i]->attrib = attrib_from_ar((uint32_t)vmread(seg_fields[i].ar));
-		segs[i]->base = vmread(seg_fields[i].base);
-	}
+	for (int i = 0; i < 8; i++)
+		read_segment(i, segs[i]);
 	s->gdt = (struct hv_dtable){ vmread(GUEST_GDTR_BASE), (uint32_t)vmread(GUEST_GDTR_LIMIT), 0 };
 	s->idt = (struct hv_dtable){ vmread(GUEST_IDTR_BASE), (uint32_t)vmread(GUEST_IDTR_LIMIT), 0 };
-	s->cr0 = vmread(GUEST_CR0);
-	s->cr2 = 0;                     /* not in the VMCS; not tracked */
+	s->cr0 = guest_view(GUEST_CR0, CR0_SHADOW, ctl.cr0_mask);
+	s->cr2 = ((struct vmx_vcpu *)v->block)->cr2;
 	s->cr3 = vmread(GUEST_CR3);
-	s->cr4 = vmread(CR4_SHADOW);
+	s->cr4 = guest_view(GUEST_CR4, CR4_SHADOW, ctl.cr4_mask);
 	s->efer = vmread(GUEST_IA32_EFER);
 }
 
-int vmx_vcpu_setup(struct vcpu *v)
+/* The execution controls and the host state that is the same on every
+ * CPU and for every entry; the rest goes in before each entry. */
+static void write_controls(struct vcpu *v)
 {
-	struct hv_sregs s = { 0 };
-	unsigned long flags = local_irq_save();
-	uint32_t revision = (uint32_t)vmx_revision();
-	int r;
-
-	memset(v->block, 0, PAGE_SIZE);
-	memcpy(v->block, &revision, sizeof(revision));
-	vmcs_clear(v);
-	if ((r = vmcs_load(v))) {
-		local_irq_restore(flags);
-		return r;
-	}
-	vmwrite(PIN_CONTROLS, pin_ctl);
-	/* A child's I/O goes to the root (unconditional I/O exiting); the root
-	 * keeps its own ports. */
-	vmwrite(PROC_CONTROLS, v->vm->is_root ? proc_ctl : proc_ctl | (1u << 24));
-	vmwrite(PROC2_CONTROLS, proc2_ctl);
-	vmwrite(EXIT_CONTROLS, exit_ctl);
-	vmwrite(ENTRY_CONTROLS, entry_ctl);
+	/* A child's I/O goes to the root (unconditional I/O exiting); the
+	 * root keeps its own ports: no I/O exits at all. */
+	vmwrite(PIN_CONTROLS, ctl.pin);
+	vmwrite(PROC_CONTROLS, v->vm->is_root ? ctl.proc : ctl.proc | CPU_UNCOND_IO_EXITING);
+	vmwrite(PROC2_CONTROLS, ctl.proc2);
+	vmwrite(EXIT_CONTROLS, ctl.exit);
+	vmwrite(ENTRY_CONTROLS, ctl.entry);
+	if (ctl.proc2 & CPU2_VPID)
+		vmwrite(VIRTUAL_PROCESSOR_ID, v->vm->asid);     /* never 0 (26.2.1.1) */
+	if (ctl.timer)
+		vmwrite(GUEST_PREEMPTION_TIMER, ctl.timer);     /* reloaded each entry */
 	vmwrite(EXCEPTION_BITMAP, 0);
 	vmwrite(CR3_TARGET_COUNT, 0);
 	vmwrite(EXIT_MSR_STORE_COUNT, 0);
@@ -238,15 +384,11 @@ int vmx_vcpu_setup(struct vcpu *v)
 	vmwrite(ENTRY_MSR_LOAD_COUNT, 0);
 	vmwrite(ENTRY_INTR_INFO, 0);
 	vmwrite(MSR_BITMAP, (uint64_t)msr_bitmap);
-	vmwrite(EPT_POINTER, (uint64_t)v->vm->gpt.root | (3 << 3) | 6);
-	vmwrite(CR0_MASK, 0);
-	vmwrite(CR0_SHADOW, 0);
+	vmwrite(EPT_POINTER, eptp(v));
+	vmwrite(CR0_MASK, ctl.cr0_mask);
+	vmwrite(CR4_MASK, ctl.cr4_mask);
 	vmwrite(VMCS_LINK_POINTER, ~0ULL);
 
-	/* Host state that is the same on every CPU (the rest is per entry). */
-	vmwrite(HOST_CR0, read_cr0());
-	vmwrite(HOST_CR3, read_cr3());
-	vmwrite(HOST_CR4, read_cr4());
 	vmwrite(HOST_CS_SEL, GDT_KCODE);
 	vmwrite(HOST_SS_SEL, GDT_KDATA);
 	vmwrite(HOST_DS_SEL, GDT_KDATA);
@@ -255,21 +397,30 @@ int vmx_vcpu_setup(struct vcpu *v)
 	vmwrite(HOST_GS_SEL, 0);
 	vmwrite(HOST_TR_SEL, GDT_TSS);
 	vmwrite(HOST_FS_BASE, 0);
-	vmwrite(HOST_IA32_EFER, rdmsr(MSR_EFER));
 	vmwrite(HOST_SYSENTER_CS, 0);
 	vmwrite(HOST_SYSENTER_ESP, 0);
 	vmwrite(HOST_SYSENTER_EIP, 0);
+	if (ctl.pat)
+		vmwrite(HOST_IA32_PAT, rdmsr(MSR_PAT));
 	vmwrite(HOST_RIP, (uint64_t)vmx_exit);
+}
 
-	/* Reset state: real mode at 0, like a CPU after INIT, until set_sregs. */
+/* A CPU after INIT (SDM Vol. 3A, 9.1.1): real mode at 0, until set_sregs. */
+static void write_reset_state(struct vcpu *v)
+{
+	struct hv_sregs s = { 0 };
+
 	s.cs = (struct hv_segment){ 0, 0xffff, 0, 0x9b };
 	s.ds = s.es = s.fs = s.gs = s.ss = (struct hv_segment){ 0, 0xffff, 0, 0x93 };
 	s.tr = (struct hv_segment){ 0, 0xffff, 0, 0x8b };
 	s.ldtr = (struct hv_segment){ 0, 0xffff, 0, 0x82 };
 	s.gdt.limit = s.idt.limit = 0xffff;
-	s.cr0 = 0x10;
-	write_sregs(&s);
+	s.cr0 = 0x10;                           /* ET */
+	write_sregs(v, &s);
 	vmwrite(GUEST_DR7, 0x400);
+	vmwrite(GUEST_IA32_DEBUGCTL, 0);
+	if (ctl.pat)
+		vmwrite(GUEST_IA32_PAT, GUEST_PAT_RESET);
 	vmwrite(GUEST_RFLAGS, 0x2);
 	vmwrite(GUEST_RSP, 0);
 	vmwrite(GUEST_RIP, 0);
@@ -279,6 +430,27 @@ int vmx_vcpu_setup(struct vcpu *v)
 	vmwrite(GUEST_SYSENTER_CS, 0);
 	vmwrite(GUEST_SYSENTER_ESP, 0);
 	vmwrite(GUEST_SYSENTER_EIP, 0);
+}
+
+/* May run on any CPU: VMCLEAR initializes the region (24.11.3), VMPTRLD
+ * makes it current here for the VMWRITEs, VMCLEAR flushes it again. */
+int vmx_vcpu_setup(struct vcpu *v)
+{
+	struct vmx_vcpu *x = v->block;
+	unsigned long flags = local_irq_save();
+	uint32_t revision = (uint32_t)vmx_revision();
+	int r;
+
+	memset(x->vmcs, 0, sizeof(x->vmcs));
+	memcpy(x->vmcs, &revision, sizeof(revision));   /* 24.2 */
+	x->cr2 = x->star = x->lstar = x->cstar = x->sfmask = x->kernel_gs_base = 0;
+	vmcs_clear(v);
+	if ((r = vmcs_load(v))) {
+		local_irq_restore(flags);
+		return r;
+	}
+	write_controls(v);
+	write_reset_state(v);
 	vmcs_clear(v);
 	local_irq_restore(flags);
 	return 0;
@@ -286,6 +458,7 @@ int vmx_vcpu_setup(struct vcpu *v)
 
 void vmx_vcpu_teardown(struct vcpu *v)
 {
+	/* Nothing is current anywhere between operations: no VMCLEAR due. */
 }
 
 /* ---------------------------------------------------------- accessors */
@@ -301,9 +474,17 @@ void vmx_vcpu_teardown(struct vcpu *v)
 		local_irq_restore(f_);                          \
 	} while (0)
 
+/* Blocking by STI or MOV SS covers one instruction: not the next one
+ * after the hypervisor moved RIP, and never with IF=0 (26.3.1.5). */
+static void clear_blocking(void)
+{
+	vmwrite(GUEST_INTERRUPTIBILITY,
+		vmread(GUEST_INTERRUPTIBILITY) & ~(uint64_t)(BLOCKING_BY_STI | BLOCKING_BY_MOV_SS));
+}
+
 void vmx_get_regs(struct vcpu *v, struct hv_regs *r)
 {
-	*r = v->regs;
+	*r = v->regs;                           /* RAX too: vmx_entry.S keeps it */
 	WITH_VMCS(v, {
 		r->rsp = vmread(GUEST_RSP);
 		r->rip = vmread(GUEST_RIP);
@@ -315,84 +496,340 @@ void vmx_set_regs(struct vcpu *v, const struct hv_regs *r)
 {
 	v->regs = *r;
 	WITH_VMCS(v, {
+		if (vmread(GUEST_RIP) != r->rip || !(r->rflags & RFLAGS_IF))
+			clear_blocking();
 		vmwrite(GUEST_RSP, r->rsp);
 		vmwrite(GUEST_RIP, r->rip);
-		vmwrite(GUEST_RFLAGS, r->rflags | 0x2);
+		vmwrite(GUEST_RFLAGS, (r->rflags & ~RFLAGS_RESERVED) | 0x2);
 	});
 }
 
 void vmx_get_sregs(struct vcpu *v, struct hv_sregs *s)
 {
-	WITH_VMCS(v, read_sregs(s));
+	memset(s, 0, sizeof(*s));
+	WITH_VMCS(v, read_sregs(v, s));
 }
 
 void vmx_set_sregs(struct vcpu *v, const struct hv_sregs *s)
 {
-	WITH_VMCS(v, write_sregs(s));
+	WITH_VMCS(v, write_sregs(v, s));
 }
 
 void vmx_set_rip(struct vcpu *v, uint64_t rip)
 {
-	WITH_VMCS(v, vmwrite(GUEST_RIP, rip));
+	WITH_VMCS(v, {
+		clear_blocking();
+		vmwrite(GUEST_RIP, rip);
+	});
+}
+
+/*
+ * VM-entry event injection of a hardware exception (24.8.3). Whether an
+ * error code goes with it is VMX's rule, not the caller's: exactly for
+ * #DF, #TS, #NP, #SS, #GP, #PF, #AC and only in protected mode (26.2.1.3).
+ */
+static void queue_exception(uint8_t vector, uint32_t error)
+{
+	const uint32_t has_code = (1u << 8) | (0x1fu << 10) | (1u << 17);
+	uint32_t info = vector | (INTR_TYPE_HW_EXCEPTION << 8) | INTR_INFO_VALID;
+
+	if (vector < 32 && (has_code >> vector & 1) && (vmread(GUEST_CR0) & CR0_PE)) {
+		info |= INTR_INFO_ERROR_CODE;
+		vmwrite(ENTRY_EXCEPTION_ERROR, error);
+	}
+	vmwrite(ENTRY_INTR_INFO, info);
 }
 
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
-	/* VM-entry interruption information: vector, type 3 (hardware
-	 * exception), deliver error code, valid (SDM 24.8.3). */
-	WITH_VMCS(v, {
-		vmwrite(ENTRY_INTR_INFO, vector | (3u << 8) | (has_error ? 1u << 11 : 0) | (1u << 31));
-		vmwrite(ENTRY_EXCEPTION_ERROR, error);
-	});
+	WITH_VMCS(v, queue_exception(vector, error));
 }
 
-static const struct { uint32_t msr, field; } vmcs_msrs[] = {
-	{ MSR_FS_BASE, GUEST_FS_BASE }, { MSR_GS_BASE, GUEST_GS_BASE },
-	{ 0x174, GUEST_SYSENTER_CS }, { 0x175, GUEST_SYSENTER_ESP }, { 0x176, GUEST_SYSENTER_EIP },
-};
+/* ---------------------------------------------------------- MSRs */
+
+/* The VMCS field that holds an MSR, or 0 (no MSR field has encoding 0). */
+static uint32_t msr_field(uint32_t msr)
+{
+	switch (msr) {
+	case MSR_EFER: return GUEST_IA32_EFER;
+	case MSR_FS_BASE: return GUEST_FS_BASE;
+	case MSR_GS_BASE: return GUEST_GS_BASE;
+	case MSR_SYSENTER_CS: return GUEST_SYSENTER_CS;
+	case MSR_SYSENTER_ESP: return GUEST_SYSENTER_ESP;
+	case MSR_SYSENTER_EIP: return GUEST_SYSENTER_EIP;
+	case MSR_PAT: return ctl.pat ? GUEST_IA32_PAT : 0;
+	default: return 0;
+	}
+}
+
+/* The vCPU block's copy of an MSR the VMCS has no field for, or NULL. */
+static uint64_t *msr_slot(struct vmx_vcpu *x, uint32_t msr)
+{
+	switch (msr) {
+	case MSR_STAR: return &x->star;
+	case MSR_LSTAR: return &x->lstar;
+	case MSR_CSTAR: return &x->cstar;
+	case MSR_SFMASK: return &x->sfmask;
+	case MSR_KERNEL_GS_BASE: return &x->kernel_gs_base;
+	default: return NULL;
+	}
+}
+
+static bool canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+/* Memory types 0, 1, 4-7 in each byte (SDM Vol. 3A, 11.12.2). */
+static bool pat_valid(uint64_t pat)
+{
+	for (int i = 0; i < 8; i++, pat >>= 8)
+		if ((pat & 0xff) > 7 || (pat & 0xfe) == 2)
+			return false;
+	return true;
+}
+
+/* Values WRMSR itself would refuse with #GP: they would also fail VM entry
+ * (26.3.1) or fault in the host's own WRMSR before it. */
+static bool msr_value_ok(uint32_t msr, uint64_t val)
+{
+	switch (msr) {
+	case MSR_FS_BASE: case MSR_GS_BASE: case MSR_KERNEL_GS_BASE:
+	case MSR_LSTAR: case MSR_CSTAR: case MSR_SYSENTER_ESP: case MSR_SYSENTER_EIP:
+		return canonical(val);
+	case MSR_SFMASK:
+		return !(val >> 32);
+	case MSR_PAT:
+		return pat_valid(val);
+	default:
+		return true;
+	}
+}
+
+/* SCE, LME, NXE may change; LMA follows CR0.PG; LME not while paging is
+ * on (SDM Vol. 3A, 9.8.5). */
+static int write_efer(uint64_t val)
+{
+	const uint64_t settable = EFER_SCE | EFER_LME | EFER_NXE;
+	uint64_t old = vmread(GUEST_IA32_EFER);
+
+	if (val & ~(settable | EFER_LMA))
+		return -EINVAL;
+	if ((vmread(GUEST_CR0) & CR0_PG) && ((val ^ old) & EFER_LME))
+		return -EINVAL;
+	set_guest_efer((old & EFER_LMA) | (val & settable));
+	return 0;
+}
 
 int vmx_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
-	int r = -ENOENT;
+	const uint64_t *slot = msr_slot(v->block, msr);
+	uint32_t field = msr_field(msr);
 
-	if (msr == MSR_EFER) {
-		WITH_VMCS(v, *val = vmread(GUEST_IA32_EFER));
+	*val = 0;
+	if (slot) {
+		*val = *slot;
 		return 0;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(vmcs_msrs); i++)
-		if (vmcs_msrs[i].msr == msr) {
-			WITH_VMCS(v, *val = vmread(vmcs_msrs[i].field));
-			r = 0;
-		}
-	return r;
+	if (!field)
+		return -ENOENT;
+	WITH_VMCS(v, *val = vmread(field));
+	return 0;
 }
 
 int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
-	int r = -ENOENT;
+	uint64_t *slot = msr_slot(v->block, msr);
+	uint32_t field = msr_field(msr);
+	int r = 0;
 
-	if (msr == MSR_EFER) {
-		uint64_t allowed = EFER_SCE | EFER_LME | EFER_NXE;
-
-		if (val & ~(allowed | EFER_LMA))
-			return -EINVAL;
-		WITH_VMCS(v, vmwrite(GUEST_IA32_EFER,
-				     (vmread(GUEST_IA32_EFER) & EFER_LMA) | (val & allowed)));
-		return 0;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(vmcs_msrs); i++)
-		if (vmcs_msrs[i].msr == msr) {
-			WITH_VMCS(v, vmwrite(vmcs_msrs[i].field, val));
-			r = 0;
-		}
+	if (!slot && !field)
+		return -ENOENT;
+	if (!msr_value_ok(msr, val))
+		return -EINVAL;
+	if (slot)
+		*slot = val;
+	else if (msr == MSR_EFER)
+		WITH_VMCS(v, r = write_efer(val));
+	else
+		WITH_VMCS(v, vmwrite(field, val));
 	return r;
+}
+
+/* ---------------------------------------------------------- CR accesses */
+
+static bool in_64bit_code(void)
+{
+	return (vmread(GUEST_IA32_EFER) & EFER_LMA) && (vmread(GUEST_CS_AR) & AR_L);
+}
+
+/* A general register of an exit qualification, numbered RAX, RCX, RDX,
+ * RBX, RSP, RBP, RSI, RDI, R8-R15 (27.2.1, Table 27-3), in struct hv_regs;
+ * RSP lives in the VMCS. Outside 64-bit code only the low 32 bits count. */
+static uint64_t *gpr_slot(struct vcpu *v, unsigned int n)
+{
+	static const uint8_t slot[16] = { 0, 2, 3, 1, 6, 7, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15 };
+
+	return (uint64_t *)&v->regs + slot[n];
+}
+
+static uint64_t gpr_read(struct vcpu *v, unsigned int n)
+{
+	uint64_t val = n == 4 ? vmread(GUEST_RSP) : *gpr_slot(v, n);
+
+	return in_64bit_code() ? val : (uint32_t)val;
+}
+
+static void gpr_write(struct vcpu *v, unsigned int n, uint64_t val)
+{
+	if (!in_64bit_code())
+		val = (uint32_t)val;
+	if (n == 4)
+		vmwrite(GUEST_RSP, val);
+	else
+		*gpr_slot(v, n) = val;
+}
+
+/* MOV to CR0 that changed a bit we own (CR0.NE): what the instruction
+ * does, with its #GP cases (SDM Vol. 3A 2.5, 9.8.5), including entering
+ * and leaving IA-32e mode. false: #GP. */
+static bool mov_to_cr0(uint64_t val)
+{
+	uint64_t old = vmread(GUEST_CR0), efer = vmread(GUEST_IA32_EFER);
+
+	if (val >> 32 || ((val & CR0_PG) && !(val & CR0_PE)) ||
+	    ((val & CR0_NW) && !(val & CR0_CD)))
+		return false;
+	if ((val & CR0_PG) && !(old & CR0_PG) && (efer & EFER_LME)) {
+		if (!(vmread(GUEST_CR4) & CR4_PAE))
+			return false;
+		efer |= EFER_LMA;
+	} else if (!(val & CR0_PG) && (efer & EFER_LMA)) {
+		if (vmread(GUEST_CS_AR) & AR_L)
+			return false;           /* paging off from 64-bit code */
+		efer &= ~EFER_LMA;
+	}
+	set_guest_cr0(val);
+	set_guest_efer(efer);
+	return true;
+}
+
+/* MOV to CR4 that set VMXE (the guest was told there is no VMX: #GP),
+ * or a fixed bit (kept set underneath). */
+static bool mov_to_cr4(uint64_t val)
+{
+	if (val & (CR4_VMXE | ~vmx_cr4_fixed1()))
+		return false;
+	if (!(val & CR4_PAE) && (vmread(GUEST_IA32_EFER) & EFER_LMA))
+		return false;
+	set_guest_cr4(val);
+	return true;
+}
+
+/* Only without TRUE controls, where CR3-load exiting cannot be off. */
+static bool mov_to_cr3(uint64_t val)
+{
+	val &= ~(1ULL << 63);                   /* PCID no-flush hint */
+	if (val >> 52)
+		return false;
+	vmwrite(GUEST_CR3, val);
+	return true;
+}
+
+static void skip_instruction(uint32_t len)
+{
+	clear_blocking();
+	vmwrite(GUEST_RIP, vmread(GUEST_RIP) + len);
+}
+
+/* Control-register access exit (qualification: Table 27-3), emulated
+ * here: the guest goes on, nothing for the generic handlers. */
+static enum exit_kind cr_access(struct vcpu *v, uint64_t q, uint32_t len)
+{
+	unsigned int cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
+	bool ok;
+
+	if (type == 1 && cr == 3) {             /* MOV from CR3 */
+		gpr_write(v, reg, vmread(GUEST_CR3));
+		skip_instruction(len);
+		return EXIT_KIND_NONE;
+	}
+	if (type != 0)                          /* CLTS, LMSW: never trapped */
+		return EXIT_KIND_UNKNOWN;
+	if (cr == 0)
+		ok = mov_to_cr0(gpr_read(v, reg));
+	else if (cr == 3)
+		ok = mov_to_cr3(gpr_read(v, reg));
+	else if (cr == 4)
+		ok = mov_to_cr4(gpr_read(v, reg));
+	else
+		return EXIT_KIND_UNKNOWN;
+	if (!ok) {
+		queue_exception(13, 0);
+		return EXIT_KIND_NONE;
+	}
+	load_pdptes(v);
+	skip_instruction(len);
+	return EXIT_KIND_NONE;
 }
 
 /* ---------------------------------------------------------- running */
 
+/* An exit in the middle of delivering an event to the guest (an EPT
+ * violation on its IDT or stack): deliver it again at the next entry
+ * (27.2.3, 26.6). The generic handler may still replace it. */
+static void requeue_event(void)
+{
+	uint32_t info = (uint32_t)vmread(IDT_VECTORING_INFO);
+
+	if (!(info & INTR_INFO_VALID))
+		return;
+	if (info & INTR_INFO_ERROR_CODE)
+		vmwrite(ENTRY_EXCEPTION_ERROR, vmread(IDT_VECTORING_ERROR));
+	vmwrite(ENTRY_INSTRUCTION_LEN, vmread(EXIT_INSTRUCTION_LEN));
+	vmwrite(ENTRY_INTR_INFO, info & ~(1u << 12));   /* bit 12 is undefined there */
+}
+
+static bool is_vmx_instruction(uint32_t reason)
+{
+	switch (reason) {
+	case VMX_EXIT_VMCLEAR: case VMX_EXIT_VMLAUNCH: case VMX_EXIT_VMPTRLD:
+	case VMX_EXIT_VMPTRST: case VMX_EXIT_VMREAD: case VMX_EXIT_VMRESUME:
+	case VMX_EXIT_VMWRITE: case VMX_EXIT_VMXOFF: case VMX_EXIT_VMXON:
+	case VMX_EXIT_INVEPT: case VMX_EXIT_INVVPID: case VMX_EXIT_VMFUNC:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The exits of one instruction that the generic handlers complete. */
+static enum exit_kind instruction_kind(uint32_t reason)
+{
+	switch (reason) {
+	case VMX_EXIT_HLT: return EXIT_KIND_HLT;
+	case VMX_EXIT_VMCALL: return EXIT_KIND_HYPERCALL;
+	case VMX_EXIT_CPUID: return EXIT_KIND_CPUID;
+	case VMX_EXIT_RDMSR: return EXIT_KIND_RDMSR;
+	case VMX_EXIT_WRMSR: return EXIT_KIND_WRMSR;
+	case VMX_EXIT_IO: return EXIT_KIND_IO;
+	default: return EXIT_KIND_UNKNOWN;
+	}
+}
+
+/* I/O qualification (Table 27-5): size - 1 in 2:0, IN in 3, string in 4,
+ * port in 31:16. */
+static void decode_io(struct vm_exit_info *e, uint64_t q)
+{
+	e->io.size = (uint8_t)((q & 7) + 1);
+	e->io.in = q & (1 << 3);
+	e->io.string = q & (1 << 4);
+	e->io.port = (uint16_t)(q >> 16);
+}
+
 static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 {
-	uint32_t reason = (uint32_t)vmread(EXIT_REASON);
+	uint32_t reason = (uint32_t)vmread(EXIT_REASON), basic = reason & 0xffff;
 	uint64_t q = vmread(EXIT_QUALIFICATION);
 	uint32_t len = (uint32_t)vmread(EXIT_INSTRUCTION_LEN);
 
@@ -400,102 +837,121 @@ static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 	e->hw_reason = reason;
 	e->info1 = q;
 	e->rip = vmread(GUEST_RIP);
-	e->next_rip = e->rip + len;
-	if (reason & (1u << 31)) {              /* VM entry failed */
+	if (reason & EXIT_REASON_ENTRY_FAILED) {        /* bad guest state (26.7) */
 		e->kind = EXIT_KIND_INVALID;
-		e->info2 = vmread(VM_INSTRUCTION_ERROR);
 		return;
 	}
-	switch (reason & 0xffff) {
+	e->kind = instruction_kind(basic);
+	if (e->kind != EXIT_KIND_UNKNOWN) {
+		e->next_rip = e->rip + len;
+		if (e->kind == EXIT_KIND_IO)
+			decode_io(e, q);
+		if (e->kind == EXIT_KIND_RDMSR || e->kind == EXIT_KIND_WRMSR)
+			e->msr = (uint32_t)v->regs.rcx;
+		return;
+	}
+	switch (basic) {
 	case VMX_EXIT_EXCEPTION_NMI:
 		/* An NMI that arrived in the guest was taken by the exit, not
-		 * delivered: give it to the host's own handler (panic stop). */
-		if (((vmread(EXIT_INTR_INFO) >> 8) & 7) == 2)
+		 * delivered (27.1): give it to the host's own handler. */
+		if (((vmread(EXIT_INTR_INFO) >> 8) & 7) == INTR_TYPE_NMI)
 			__asm__ __volatile__("int $2");
 		e->kind = EXIT_KIND_NONE;
 		break;
 	case VMX_EXIT_EXTINT:
 	case VMX_EXIT_INIT:
 	case VMX_EXIT_SIPI:
-		e->kind = EXIT_KIND_NONE;
+	case VMX_EXIT_PREEMPTION_TIMER:
+		e->kind = EXIT_KIND_NONE;       /* served by the host right after */
 		break;
 	case VMX_EXIT_TRIPLE_FAULT:
 		e->kind = EXIT_KIND_SHUTDOWN;
 		break;
-	case VMX_EXIT_HLT:
-		e->kind = EXIT_KIND_HLT;
-		break;
-	case VMX_EXIT_VMCALL:
-		e->kind = EXIT_KIND_HYPERCALL;
-		break;
-	case VMX_EXIT_CPUID:
-		e->kind = EXIT_KIND_CPUID;
-		break;
-	case VMX_EXIT_RDMSR:
-	case VMX_EXIT_WRMSR:
-		e->kind = (reason & 0xffff) == VMX_EXIT_RDMSR ? EXIT_KIND_RDMSR : EXIT_KIND_WRMSR;
-		e->msr = (uint32_t)v->regs.rcx;
-		break;
-	case VMX_EXIT_IO:
-		/* Qualification (SDM Table 27-5): size-1 in 2:0, IN in 3, string
-		 * in 4, port in 31:16. */
-		e->kind = EXIT_KIND_IO;
-		e->io.size = (uint8_t)((q & 7) + 1);
-		e->io.in = q & (1 << 3);
-		e->io.string = q & (1 << 4);
-		e->io.port = (uint16_t)(q >> 16);
-		break;
-	case VMX_EXIT_EPT_VIOLATION:
+	case VMX_EXIT_EPT_VIOLATION:            /* qualification: Table 27-7 */
 		e->kind = EXIT_KIND_NPF;
 		e->npf.gpa = vmread(GUEST_PHYS_ADDR);
 		e->npf.write = q & (1 << 1);
 		e->npf.fetch = q & (1 << 2);
 		e->info2 = e->npf.gpa;
 		break;
-	case VMX_EXIT_VMCLEAR: case VMX_EXIT_VMLAUNCH: case VMX_EXIT_VMPTRLD:
-	case VMX_EXIT_VMPTRST: case VMX_EXIT_VMREAD: case VMX_EXIT_VMRESUME:
-	case VMX_EXIT_VMWRITE: case VMX_EXIT_VMXOFF: case VMX_EXIT_VMXON:
-	case VMX_EXIT_INVEPT: case VMX_EXIT_INVVPID: case VMX_EXIT_VMFUNC:
-		e->kind = EXIT_KIND_VIRT_INSN;
+	case VMX_EXIT_CR:
+		e->kind = cr_access(v, q, len);
 		break;
 	case VMX_EXIT_INVALID_STATE:
 		e->kind = EXIT_KIND_INVALID;
 		break;
 	default:
-		e->kind = EXIT_KIND_UNKNOWN;
+		e->kind = is_vmx_instruction(basic) ? EXIT_KIND_VIRT_INSN : EXIT_KIND_UNKNOWN;
 		break;
 	}
 }
 
-void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit)
+/* Host state that differs between CPUs (GS base, TSS, GDT, IDT) or may
+ * change; the rest is in write_controls(). */
+static void write_host_state(void)
 {
-	struct percpu *pc = this_cpu();
 	struct desc_ptr gdtr, idtr;
-	int failed;
 
-	__asm__ __volatile__("cli" ::: "memory");
-	if (vmcs_load(v)) {
-		memset(exit, 0, sizeof(*exit));
-		exit->kind = EXIT_KIND_INVALID;
-		__asm__ __volatile__("sti; nop; cli" ::: "memory");
-		return;
-	}
 	__asm__ __volatile__("sgdt %0; sidt %1" : "=m"(gdtr), "=m"(idtr));
-	vmwrite(HOST_GS_BASE, (uint64_t)pc);
-	vmwrite(HOST_TR_BASE, (uint64_t)&pc->tss);
+	vmwrite(HOST_CR0, read_cr0());
+	vmwrite(HOST_CR3, read_cr3());
+	vmwrite(HOST_CR4, read_cr4());
+	vmwrite(HOST_GS_BASE, rdmsr(MSR_GS_BASE));       /* the per-CPU area */
+	vmwrite(HOST_TR_BASE, (uint64_t)&this_cpu()->tss);
 	vmwrite(HOST_GDTR_BASE, gdtr.base);
 	vmwrite(HOST_IDTR_BASE, idtr.base);
-	invept_all();                   /* regions may have changed since */
-	failed = vmx_launch(&v->regs);
-	if (failed) {
-		memset(exit, 0, sizeof(*exit));
+	vmwrite(HOST_IA32_EFER, rdmsr(MSR_EFER));
+}
+
+/* Guest state with no VMCS field, in the CPU only while the guest runs.
+ * The host never uses SYSCALL, SWAPGS or CR2 outside a page fault, so
+ * their host values need no restoring. */
+static void load_guest_extra(const struct vmx_vcpu *x)
+{
+	wrmsr(MSR_STAR, x->star);
+	wrmsr(MSR_LSTAR, x->lstar);
+	wrmsr(MSR_CSTAR, x->cstar);
+	wrmsr(MSR_SFMASK, x->sfmask);
+	wrmsr(MSR_KERNEL_GS_BASE, x->kernel_gs_base);
+	write_cr2(x->cr2);
+}
+
+/* The guest changes these without an exit (SWAPGS, page faults). */
+static void save_guest_extra(struct vmx_vcpu *x)
+{
+	x->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+	x->cr2 = read_cr2();
+}
+
+void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit)
+{
+	struct vmx_vcpu *x = v->block;
+
+	/* Interrupts stay off from here to the exit: the VMCS is current and
+	 * CR2/KERNEL_GS_BASE hold the guest's values. */
+	__asm__ __volatile__("cli" ::: "memory");
+	memset(exit, 0, sizeof(*exit));
+	if (vmcs_load(v)) {
 		exit->kind = EXIT_KIND_INVALID;
 		exit->hw_reason = ~0ULL;
-		exit->info2 = vmread(VM_INSTRUCTION_ERROR);
 	} else {
-		decode_exit(v, exit);
+		write_host_state();
+		invept(eptp(v));        /* regions may have changed since */
+		load_guest_extra(x);
+		if (vmx_launch(&v->regs)) {
+			/* VMfail (30.2): nothing of the guest ran. */
+			save_guest_extra(x);
+			exit->kind = EXIT_KIND_INVALID;
+			exit->hw_reason = ~0ULL;
+			exit->info2 = vmread(VM_INSTRUCTION_ERROR);
+		} else {
+			save_guest_extra(x);
+			requeue_event();
+			decode_exit(v, exit);
+		}
+		vmcs_clear(v);
 	}
-	vmcs_clear(v);
-	/* A VM exit clears RFLAGS.IF: take the interrupt that ended the run. */
+	/* A VM exit clears RFLAGS.IF (27.5.3): take the interrupt that ended
+	 * the run, as svm_vcpu_enter does after STGI. */
 	__asm__ __volatile__("sti; nop; cli" ::: "memory");
 }

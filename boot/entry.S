@@ -89,6 +89,7 @@ _start:
 3:	wrmsr
 
 	movl %cr0, %eax
+	andl $~0x60000000, %eax         /* caching on: clear CD, NW */
 	orl $(CR0_PG | CR0_WP), %eax
 	movl %eax, %cr0
 

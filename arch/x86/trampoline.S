@@ -39,6 +39,8 @@ tramp32:
 	orl ABS(tramp_efer), %eax
 	wrmsr
 	movl %cr0, %eax
+	/* An AP leaves INIT with caching off (CD, NW): turn it on. */
+	andl $~0x60000000, %eax
 	orl $0x80010000, %eax           /* PG | WP */
 	movl %eax, %cr0
 	ljmpl $0x18, $ABS(tramp64)

@@ -1,5 +1,5 @@
 # Pure modules that the host unit tests link (one per line, in the tree order).
-HOST_SRCS := \
+HOST_SRCS += \
 	drivers/acpi.c \
 	hv/cmdline.c \
 	hv/cpumask.c \

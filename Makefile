@@ -121,7 +121,7 @@ $(ISO): $(ELF) scripts/mkiso.sh $(BUILD)/cmdline.txt
 # ---------------------------------------------------------------- host tests
 # Pure modules compiled for the host and linked into every unit test.
 include $(sort $(wildcard tests/host/*.mk))
-HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes $(INCLUDES) \
+HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes $(INCLUDES) -I. \
 	-Itests/host -DHV_HOST -fno-omit-frame-pointer -pthread -MMD -MP
 HOST_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/test_*.c))

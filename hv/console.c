@@ -91,24 +91,69 @@ static void emit(char c)
 		outb(0xe9, (uint8_t)c);
 }
 
-void console_write(const char *s, size_t n)
-{
-	unsigned long flags = local_irq_save();
+/*
+ * The root's output (a VMM's guest consoles) can end mid-line (a shell
+ * prompt). Its unfinished line is remembered: a hypervisor line that comes
+ * meanwhile starts on a line of its own, and the root's line is shown
+ * again after it, so neither is cut into the other.
+ */
+static char root_line[256];
+static size_t root_len;                 /* bytes of the root's unfinished line */
+static bool root_mid_line;              /* the console cursor is inside it */
 
-	spin_lock(&console_lock);
+static void emit_str(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			emit('\r');
+		emit(s[i]);
+	}
+}
+
+static void write_locked(const char *s, size_t n, bool root)
+{
 	if (!console_ready) {
 		size_t room = sizeof(early_buf) - early_len;
 
 		n = n < room ? n : room;
 		memcpy(early_buf + early_len, s, n);
 		early_len += n;
-		n = 0;
+		return;
 	}
+	if (!root) {
+		if (root_mid_line)
+			emit_str("\n", 1);
+		emit_str(s, n);
+		if (root_mid_line)
+			emit_str(root_line, root_len);
+		return;
+	}
+	emit_str(s, n);
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\n')
-			emit('\r');
-		emit(s[i]);
+			root_len = 0;
+		else if (root_len < sizeof(root_line))
+			root_line[root_len++] = s[i];
 	}
+	root_mid_line = n && s[n - 1] != '\n';
+}
+
+void console_write(const char *s, size_t n)
+{
+	unsigned long flags = local_irq_save();
+
+	spin_lock(&console_lock);
+	write_locked(s, n, false);
+	spin_unlock(&console_lock);
+	local_irq_restore(flags);
+}
+
+void console_write_root(const char *s, size_t n)
+{
+	unsigned long flags = local_irq_save();
+
+	spin_lock(&console_lock);
+	write_locked(s, n, true);
 	spin_unlock(&console_lock);
 	local_irq_restore(flags);
 }

@@ -6,6 +6,9 @@
 #include "hv/debug_stats.h"
 #include "hv/errno.h"
 #include "hv/exits.h"
+#include "hv/irqflags.h"
+#include "hv/spinlock.h"
+#include <x86/tsc.h>
 #include "hv/leakcheck.h"
 #include "hv/options.h"
 #include "hv/page_alloc.h"
@@ -183,23 +186,96 @@ void debugcon_run_boot_commands(void)
 	}
 }
 
-void debugcon_poll(void)
+/* One typed byte for the debug console: line editing, Enter runs it. */
+void debugcon_input(int c)
 {
 	static char line[128];
 	static size_t len;
+
+	if (c == '\r' || c == '\n') {
+		line[len] = '\0';
+		len = 0;
+		debugcon_exec(line);
+	} else if ((c == 0x7f || c == '\b') && len) {
+		len--;
+	} else if (c >= ' ' && c < 0x7f && len < sizeof(line) - 1) {
+		line[len++] = (char)c;
+	}
+}
+
+/*
+ * Console input: the debug console's, until the root claims it (its first
+ * HC_CONSOLE_READ: a VMM multiplexing guest consoles) — from then on the
+ * root gets every byte and passes the debug console's on with
+ * HC_CONSOLE_INPUT. A root that stops reading for CONSOLE_ROOT_STALE_MS
+ * while bytes arrive loses the claim, so the debug console stays reachable.
+ */
+#define CONSOLE_ROOT_STALE_MS   5000
+#define ROOT_RING               1024
+
+static struct {
+	spinlock_t lock;
+	bool claimed;
+	uint64_t last_read;             /* TSC of the root's last read */
+	uint32_t head, tail;            /* ring[tail..head) waits for the root */
+	uint64_t dropped;
+	char ring[ROOT_RING];
+} input = { .lock = SPINLOCK_INIT };
+
+static bool root_stale(void)
+{
+	return tsc_to_us(__builtin_ia32_rdtsc() - input.last_read) > CONSOLE_ROOT_STALE_MS * 1000ULL;
+}
+
+/* Take what the UART has; the caller holds input.lock. */
+static void poll_locked(void)
+{
 	int c;
 
 	while ((c = console_getc()) >= 0) {
-		if (c == '\r' || c == '\n') {
-			line[len] = '\0';
-			len = 0;
-			debugcon_exec(line);
-		} else if ((c == 0x7f || c == '\b') && len) {
-			len--;
-		} else if (c >= ' ' && c < 0x7f && len < sizeof(line) - 1) {
-			line[len++] = (char)c;
+		if (input.claimed && root_stale()) {
+			input.claimed = false;
+			pr_warn("console: the root stopped reading input; the debug console has it again\n");
+		}
+		if (!input.claimed) {
+			spin_unlock(&input.lock);
+			debugcon_input(c);
+			spin_lock(&input.lock);
+		} else if (input.head - input.tail < ROOT_RING) {
+			input.ring[input.head++ % ROOT_RING] = (char)c;
+		} else {
+			input.dropped++;
 		}
 	}
+}
+
+void debugcon_poll(void)
+{
+	unsigned long f = local_irq_save();
+
+	spin_lock(&input.lock);
+	poll_locked();
+	spin_unlock(&input.lock);
+	local_irq_restore(f);
+}
+
+size_t console_root_read(char *buf, size_t size)
+{
+	unsigned long f = local_irq_save();
+	size_t n = 0;
+
+	spin_lock(&input.lock);
+	if (!input.claimed) {
+		input.claimed = true;
+		input.head = input.tail = 0;
+	}
+	input.last_read = __builtin_ia32_rdtsc();
+	poll_locked();
+	while (n < size && input.tail != input.head)
+		buf[n++] = input.ring[input.tail++ % ROOT_RING];
+	spin_unlock(&input.lock);
+	local_irq_restore(f);
+	return n;
 }
 
 void debugcon_loop(void)

@@ -1,39 +1,38 @@
 /*
  * What happens on each kind of VM exit, for root and child VMs alike; one
  * handler per kind, chosen by table. The default dumps the exit and stops
- * the guest, never the hypervisor.
+ * the guest, never the hypervisor. docs/cpu-state.md lists what each
+ * instruction a guest may execute does here.
  */
 #include "hv/vm.h"
+#include "hv/cpuid.h"
 #include "hv/errno.h"
 #include "hv/exits.h"
 #include "hv/guest_mem.h"
 #include "hv/hypercall.h"
+#include "hv/msr.h"
 #include "hv/printk.h"
 #include "hv/string.h"
 #include "hv/virt_init.h"
+#include <x86/debugreg.h>
+#include <x86/fpu.h>
 
-#define X86_CPUID_VMX   (1U << 5)       /* leaf 1 ECX */
-#define X86_CPUID_HV    (1U << 31)      /* leaf 1 ECX: running under a hypervisor */
-#define X86_CPUID_SVM   (1U << 2)       /* leaf 0x80000001 ECX */
+#define CR4_OSXSAVE     (1ULL << 18)
 
-static struct hv_exit *exit_record(struct vcpu *v)
+struct hv_exit *exit_to_root(struct vcpu *v, uint32_t reason, uint64_t rip)
 {
-	return (struct hv_exit *)v->exit_page;  /* root memory, identity-mapped */
+	struct hv_exit *rec = (struct hv_exit *)v->exit_page;  /* root memory, identity-mapped */
+
+	memset(rec, 0, sizeof(*rec));
+	rec->reason = reason;
+	rec->rip = rip;
+	v->vm->stat[HV_STAT_TO_ROOT]++;
+	return rec;
 }
 
 static void advance(struct vcpu *v, const struct vm_exit_info *e)
 {
 	virt_ops->set_rip(v, e->next_rip);
-}
-
-static enum exit_action to_root(struct vcpu *v, const struct vm_exit_info *e, uint32_t reason)
-{
-	struct hv_exit *rec = exit_record(v);
-
-	memset(rec, 0, sizeof(*rec));
-	rec->reason = reason;
-	rec->rip = e->rip;
-	return EXIT_TO_ROOT;
 }
 
 static enum exit_action handle_none(struct vcpu *v, const struct vm_exit_info *e)
@@ -52,16 +51,13 @@ static enum exit_action handle_io(struct vcpu *v, const struct vm_exit_info *e)
 		       e->io.string ? "string" : "root", e->rip, e->io.port);
 		return handle_unknown(v, e);
 	}
-	to_root(v, e, HV_EXIT_IO);
-	rec = exit_record(v);
+	rec = exit_to_root(v, HV_EXIT_IO, e->rip);
 	rec->io.port = e->io.port;
 	rec->io.size = e->io.size;
 	rec->io.out = !e->io.in;
 	if (!e->io.in) {
-		struct hv_regs r;
-
-		virt_ops->get_regs(v, &r);
-		rec->io.data = r.rax & (e->io.size == 4 ? 0xffffffffULL : (1ULL << (8 * e->io.size)) - 1);
+		rec->io.data = v->regs.rax &
+			       (e->io.size == 4 ? 0xffffffffULL : (1ULL << (8 * e->io.size)) - 1);
 		advance(v, e);
 	} else {
 		v->pending = PENDING_IN;        /* the root supplies the data */
@@ -73,14 +69,16 @@ static enum exit_action handle_io(struct vcpu *v, const struct vm_exit_info *e)
 
 static enum exit_action handle_npf(struct vcpu *v, const struct vm_exit_info *e)
 {
+	struct hv_exit *rec;
+
 	if (v->vm->is_root) {
 		pr_err("vm: root touched guest-physical 0x%lx (%s) outside its memory at RIP 0x%lx\n",
 		       e->npf.gpa, e->npf.write ? "write" : "read", e->rip);
 		return EXIT_STOP;
 	}
-	to_root(v, e, HV_EXIT_MMIO);
-	exit_record(v)->mmio.gpa = e->npf.gpa;
-	exit_record(v)->mmio.write = e->npf.write;
+	rec = exit_to_root(v, HV_EXIT_MMIO, e->rip);
+	rec->mmio.gpa = e->npf.gpa;
+	rec->mmio.write = e->npf.write;
 	return EXIT_TO_ROOT;
 }
 
@@ -91,110 +89,117 @@ static enum exit_action handle_hlt(struct vcpu *v, const struct vm_exit_info *e)
 		root_idle();                    /* until the next interrupt */
 		return EXIT_RESUME;
 	}
-	return to_root(v, e, HV_EXIT_HLT);
+	exit_to_root(v, HV_EXIT_HLT, e->rip);
+	return EXIT_TO_ROOT;
 }
 
 static enum exit_action handle_hypercall(struct vcpu *v, const struct vm_exit_info *e)
 {
-	struct hv_regs r;
-	struct hypercall_regs h;
+	struct hypercall_regs h = { v->regs.rax, { v->regs.rbx, v->regs.rcx, v->regs.rdx,
+						   v->regs.rsi }, v };
 
-	virt_ops->get_regs(v, &r);
-	h = (struct hypercall_regs){ r.rax, { r.rbx, r.rcx, r.rdx, r.rsi }, v };
 	advance(v, e);
 	__atomic_fetch_add(&hypercall_count, 1, __ATOMIC_RELAXED);
 	if (!v->vm->is_root && h.nr >= HC_USER_BASE) {
-		struct hv_exit *rec;
+		struct hv_exit *rec = exit_to_root(v, HV_EXIT_HYPERCALL, e->rip);
 
-		to_root(v, e, HV_EXIT_HYPERCALL);
-		rec = exit_record(v);
 		rec->hypercall.nr = h.nr;
 		memcpy(rec->hypercall.args, h.arg, sizeof(h.arg));
 		v->pending = PENDING_HYPERCALL;
 		return EXIT_TO_ROOT;
 	}
-	virt_ops->get_regs(v, &r);              /* HC_RUN may have run other vCPUs */
-	r.rax = (uint64_t)hypercall_dispatch(&h);
-	virt_ops->set_regs(v, &r);
+	v->regs.rax = (uint64_t)hypercall_dispatch(&h);
 	return EXIT_RESUME;
 }
 
 static enum exit_action handle_cpuid(struct vcpu *v, const struct vm_exit_info *e)
 {
-	struct hv_regs r;
-	uint32_t leaf, a, b, c, d;
+	struct guest_mode m;
+	struct cpuid_dyn d;
+	uint32_t out[4];
 
-	virt_ops->get_regs(v, &r);
-	leaf = (uint32_t)r.rax;
-	if (leaf == HV_CPUID_SIGNATURE) {
-		a = HV_CPUID_FEATURES;
-		b = HV_SIGNATURE_EBX;
-		c = HV_SIGNATURE_ECX;
-		d = HV_SIGNATURE_EDX;
-	} else if (leaf == HV_CPUID_FEATURES) {
-		a = HV_API_VERSION;
-		b = c = d = 0;
-	} else if (leaf > HV_CPUID_SIGNATURE && leaf < 0x40000100) {
-		a = b = c = d = 0;
-	} else {
-		__asm__ __volatile__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
-				     : "a"(leaf), "c"((uint32_t)r.rcx));
-		if (leaf == 1)
-			c = (c & ~X86_CPUID_VMX) | X86_CPUID_HV;
-		if (leaf == 0x80000001)
-			c &= ~X86_CPUID_SVM;
-		if (leaf == 0x8000000a)
-			a = b = c = d = 0;
-	}
-	r.rax = a;
-	r.rbx = b;
-	r.rcx = c;
-	r.rdx = d;
-	virt_ops->set_regs(v, &r);
+	virt_ops->get_mode(v, &m);
+	d = (struct cpuid_dyn){
+		.apic_id = v->index,
+		.nr_vcpus = v->vm->nr_vcpus,
+		.xsave_size = fpu_area_bytes(v->fpu->xcr0),
+		.osxsave = m.cr4 & CR4_OSXSAVE,
+		.irqchip = v->lapic != NULL,
+		.apic_enabled = v->lapic != NULL,
+	};
+	cpuid_lookup(v->vm->cpuid, (uint32_t)v->regs.rax, (uint32_t)v->regs.rcx, &d, out);
+	v->regs.rax = out[0];
+	v->regs.rbx = out[1];
+	v->regs.rcx = out[2];
+	v->regs.rdx = out[3];
 	advance(v, e);
 	return EXIT_RESUME;
 }
 
-/* MSRs a guest may read; everything else not kept in the control block
- * raises #GP in the guest. */
-static bool msr_allowed_read(uint32_t msr, uint64_t *val)
-{
-	switch (msr) {
-	case 0x10:                              /* TSC */
-		*val = __builtin_ia32_rdtsc();
-		return true;
-	case 0x1b:                              /* APIC base: no local APIC offered */
-	case 0x8b:                              /* microcode revision */
-	case 0xfe:                              /* MTRR capabilities: none */
-	case 0x2ff:                             /* MTRR default type */
-		*val = msr == 0x2ff ? 0x806 : 0;
-		return true;
-	default:
-		return false;
-	}
-}
-
 static enum exit_action handle_msr(struct vcpu *v, const struct vm_exit_info *e)
 {
-	struct hv_regs r;
-	uint64_t val = 0;
+	uint64_t val;
 
-	virt_ops->get_regs(v, &r);
 	if (e->kind == EXIT_KIND_RDMSR) {
-		if (virt_ops->msr_read(v, e->msr, &val) && !msr_allowed_read(e->msr, &val))
+		if (msr_read(v, e->msr, &val))
 			goto gp;
-		r.rax = (uint32_t)val;
-		r.rdx = val >> 32;
-		virt_ops->set_regs(v, &r);
+		v->regs.rax = (uint32_t)val;
+		v->regs.rdx = val >> 32;
 	} else {
-		val = (r.rdx << 32) | (uint32_t)r.rax;
-		if (virt_ops->msr_write(v, e->msr, val))
+		val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+		if (msr_write(v, e->msr, val))
 			goto gp;
 	}
 	advance(v, e);
 	return EXIT_RESUME;
 gp:
 	virt_ops->inject_exception(v, 13, true, 0);
+	return EXIT_RESUME;
+}
+
+/* XSETBV (SDM Vol. 2, XSETBV): XCR0 only, a value the VM's CPUID offers
+ * and the hardware rules allow; #GP otherwise. The vCPU's state is in the
+ * registers while it runs, so XCR0 is set here and now. */
+static enum exit_action handle_xsetbv(struct vcpu *v, const struct vm_exit_info *e)
+{
+	uint64_t xcr0 = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+	uint64_t allowed = cpuid_xcr0_mask(v->vm->cpuid) & fpu_guest_xcr0_mask();
+
+	if ((uint32_t)v->regs.rcx != 0 || !fpu_has_xsave() || !fpu_xcr0_valid(xcr0, allowed)) {
+		virt_ops->inject_exception(v, 13, true, 0);
+		return EXIT_RESUME;
+	}
+	fpu_set_xcr0(v->fpu, xcr0);
+	advance(v, e);
+	return EXIT_RESUME;
+}
+
+/* MOV DR: load the vCPU's debug registers and let the instruction run
+ * again, now without an exit (x86/debugreg.h). */
+static enum exit_action handle_dr(struct vcpu *v, const struct vm_exit_info *e)
+{
+	debugreg_make_live(v, virt_ops->vendor == HV_VENDOR_INTEL);
+	return EXIT_RESUME;
+}
+
+static enum exit_action handle_ud(struct vcpu *v, const struct vm_exit_info *e)
+{
+	virt_ops->inject_exception(v, 6, false, 0);
+	return EXIT_RESUME;
+}
+
+static enum exit_action handle_gp(struct vcpu *v, const struct vm_exit_info *e)
+{
+	virt_ops->inject_exception(v, 13, true, 0);
+	return EXIT_RESUME;
+}
+
+/* INVD, WBINVD: guest memory is write-back and coherent (no device does
+ * DMA into it), so there is nothing to write back; INVD must never drop
+ * the host's dirty lines. Both complete as no-ops. */
+static enum exit_action handle_nop(struct vcpu *v, const struct vm_exit_info *e)
+{
+	advance(v, e);
 	return EXIT_RESUME;
 }
 
@@ -205,26 +210,23 @@ static enum exit_action handle_shutdown(struct vcpu *v, const struct vm_exit_inf
 		pr_err("vm: the root partition triple-faulted at RIP 0x%lx; it is stopped\n", e->rip);
 		return EXIT_STOP;
 	}
-	return to_root(v, e, HV_EXIT_SHUTDOWN);
-}
-
-/* VMX and SVM instructions in a guest: nested virtualization is not offered. */
-static enum exit_action handle_virt_insn(struct vcpu *v, const struct vm_exit_info *e)
-{
-	virt_ops->inject_exception(v, 6, false, 0);
-	return EXIT_RESUME;
+	exit_to_root(v, HV_EXIT_SHUTDOWN, e->rip);
+	return EXIT_TO_ROOT;
 }
 
 enum exit_action handle_unknown(struct vcpu *v, const struct vm_exit_info *e)
 {
+	struct hv_exit *rec;
+
 	pr_err("vm: unhandled exit 0x%lx (info 0x%lx 0x%lx) at RIP 0x%lx in %s VM\n",
 	       e->hw_reason, e->info1, e->info2, e->rip, v->vm->is_root ? "the root" : "a child");
 	if (v->vm->is_root)
 		return EXIT_STOP;
-	to_root(v, e, HV_EXIT_INTERNAL);
-	exit_record(v)->internal.hw_reason = e->hw_reason;
-	exit_record(v)->internal.info1 = e->info1;
-	exit_record(v)->internal.info2 = e->info2;
+	rec = exit_to_root(v, HV_EXIT_INTERNAL, e->rip);
+	rec->internal.hw_reason = e->hw_reason;
+	rec->internal.info1 = e->info1;
+	rec->internal.info2 = e->info2;
+	rec->internal.suberror = e->kind == EXIT_KIND_INVALID ? HV_INTERNAL_ENTRY : HV_INTERNAL_HW;
 	v->vm->dead = true;
 	return EXIT_TO_ROOT;
 }
@@ -240,9 +242,28 @@ static enum exit_action (*const handlers[EXIT_KIND_COUNT])(struct vcpu *,
 	[EXIT_KIND_RDMSR] = handle_msr,
 	[EXIT_KIND_WRMSR] = handle_msr,
 	[EXIT_KIND_SHUTDOWN] = handle_shutdown,
-	[EXIT_KIND_VIRT_INSN] = handle_virt_insn,
+	[EXIT_KIND_VIRT_INSN] = handle_ud,     /* nested virtualization is not offered */
+	[EXIT_KIND_XSETBV] = handle_xsetbv,
+	[EXIT_KIND_DR] = handle_dr,
+	[EXIT_KIND_UD] = handle_ud,
+	[EXIT_KIND_GP] = handle_gp,
+	[EXIT_KIND_NOP] = handle_nop,
+	[EXIT_KIND_WINDOW] = handle_none,
 	[EXIT_KIND_INVALID] = handle_unknown,
 	[EXIT_KIND_UNKNOWN] = handle_unknown,
+};
+
+/* HC_VM_STATS' view of an exit kind. */
+static const uint8_t stat_of[EXIT_KIND_COUNT] = {
+	[EXIT_KIND_NONE] = HV_STAT_INTERRUPT, [EXIT_KIND_IO] = HV_STAT_IO,
+	[EXIT_KIND_NPF] = HV_STAT_NPF, [EXIT_KIND_HLT] = HV_STAT_HLT,
+	[EXIT_KIND_HYPERCALL] = HV_STAT_HYPERCALL, [EXIT_KIND_CPUID] = HV_STAT_CPUID,
+	[EXIT_KIND_RDMSR] = HV_STAT_MSR, [EXIT_KIND_WRMSR] = HV_STAT_MSR,
+	[EXIT_KIND_SHUTDOWN] = HV_STAT_OTHER, [EXIT_KIND_VIRT_INSN] = HV_STAT_EXCEPTION,
+	[EXIT_KIND_XSETBV] = HV_STAT_XSETBV, [EXIT_KIND_DR] = HV_STAT_DR,
+	[EXIT_KIND_UD] = HV_STAT_EXCEPTION, [EXIT_KIND_GP] = HV_STAT_EXCEPTION,
+	[EXIT_KIND_NOP] = HV_STAT_OTHER, [EXIT_KIND_WINDOW] = HV_STAT_WINDOW,
+	[EXIT_KIND_INVALID] = HV_STAT_OTHER, [EXIT_KIND_UNKNOWN] = HV_STAT_OTHER,
 };
 
 enum exit_action exit_dispatch(struct vcpu *v, const struct vm_exit_info *e)
@@ -252,5 +273,6 @@ enum exit_action exit_dispatch(struct vcpu *v, const struct vm_exit_info *e)
 	__atomic_fetch_add(&exit_count, 1, __ATOMIC_RELAXED);
 	if ((unsigned int)e->kind >= EXIT_KIND_COUNT || !handlers[e->kind])
 		return handle_unknown(v, e);
+	v->vm->stat[stat_of[e->kind]]++;
 	return handlers[e->kind](v, e);
 }

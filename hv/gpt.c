@@ -10,24 +10,46 @@
 int gpt_init(struct gpt *g, const struct gpt_format *fmt)
 {
 	g->fmt = fmt;
+	g->deferred = NULL;
 	g->root = page_zalloc(0);
 	g->table_pages = g->root ? 1 : 0;
 	return g->root ? 0 : ERR(-ENOMEM);
 }
 
-static void free_table(uint64_t *t, const struct gpt_format *fmt, int level)
+/* Free a table and those below it: at once when nothing can use them
+ * (destroy), or onto g->deferred while another CPU's paging-structure
+ * caches may still hold them (gpt_release frees them after the TLB
+ * shootdown). The list is threaded through the pages themselves. */
+static void free_table(struct gpt *g, uint64_t *t, int level, bool defer)
 {
 	if (level > 0)
 		for (int i = 0; i < 512; i++)
-			if (fmt->present(t[i]) && !fmt->large(t[i]))
-				free_table((uint64_t *)(t[i] & GPT_ADDR_MASK), fmt, level - 1);
-	page_free(t, 0);
+			if (g->fmt->present(t[i]) && !g->fmt->large(t[i]))
+				free_table(g, (uint64_t *)(t[i] & GPT_ADDR_MASK), level - 1, defer);
+	g->table_pages--;
+	if (defer) {
+		t[0] = (uint64_t)g->deferred;
+		g->deferred = t;
+	} else {
+		page_free(t, 0);
+	}
+}
+
+void gpt_release(struct gpt *g)
+{
+	while (g->deferred) {
+		uint64_t *t = g->deferred;
+
+		g->deferred = (uint64_t *)t[0];
+		page_free(t, 0);
+	}
 }
 
 void gpt_destroy(struct gpt *g)
 {
+	gpt_release(g);
 	if (g->root)
-		free_table(g->root, g->fmt, 3);
+		free_table(g, g->root, 3, false);
 	g->root = NULL;
 	g->table_pages = 0;
 }
@@ -82,7 +104,7 @@ int gpt_map(struct gpt *g, uint64_t gpa, uint64_t hpa, uint64_t len, unsigned in
 		if (!e)
 			return ERR(-ENOMEM);
 		if (level && g->fmt->present(*e) && !g->fmt->large(*e))
-			free_table((uint64_t *)(*e & GPT_ADDR_MASK), g->fmt, level - 1);
+			free_table(g, (uint64_t *)(*e & GPT_ADDR_MASK), level - 1, true);
 		*e = g->fmt->leaf(hpa, (unsigned int)level, flags);
 		gpa += SIZE(level);
 		hpa += SIZE(level);
@@ -90,12 +112,34 @@ int gpt_map(struct gpt *g, uint64_t gpa, uint64_t hpa, uint64_t len, unsigned in
 	return 0;
 }
 
+/* Split the large pages that straddle an end of [gpa, end): the only
+ * step of an unmap that allocates, done first so that a failure leaves
+ * every mapping as it was (splitting keeps the translation). */
+static int split_edge(struct gpt *g, uint64_t gpa)
+{
+	const uint64_t *t = g->root;
+
+	for (int l = 3; l > 0; l--) {
+		uint64_t e = t[INDEX(gpa, l)];
+
+		if (!g->fmt->present(e))
+			return 0;
+		if (g->fmt->large(e))
+			return IS_ALIGNED(gpa, SIZE(l)) || walk(g, gpa, 0) ? 0 : ERR(-ENOMEM);
+		t = (const uint64_t *)(e & GPT_ADDR_MASK);
+	}
+	return 0;
+}
+
 int gpt_unmap(struct gpt *g, uint64_t gpa, uint64_t len)
 {
 	uint64_t end = gpa + len;
+	int r;
 
 	if (!IS_ALIGNED(gpa | len, PAGE_SIZE) || end < gpa)
 		return ERR(-EINVAL);
+	if (len && ((r = split_edge(g, gpa)) || (end & GPT_ADDR_MASK && (r = split_edge(g, end)))))
+		return r;
 	while (gpa < end) {
 		uint64_t *t = g->root, *e = NULL;
 		int l;

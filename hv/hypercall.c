@@ -5,7 +5,10 @@
  * an invoke step that does the work.
  */
 #include "hv/hypercall.h"
+#include "hv/console.h"
 #include "hv/cpu_hotplug.h"
+#include "hv/cpuid.h"
+#include "hv/debugcon.h"
 #include "hv/errno.h"
 #include "hv/guest_mem.h"
 #include "hv/handle.h"
@@ -19,6 +22,8 @@
 #include "hv/virt_cpu.h"
 #include "hv/virt_init.h"
 #include "hv/vm.h"
+#include <x86/fpu.h>
+#include <x86/tsc.h>
 
 static bool installed, accepting;
 
@@ -41,6 +46,17 @@ struct hc_ctx {
  * vCPU; a vCPU being run is then refused by the others (-HV_EBUSY).
  */
 static spinlock_t mgmt_lock = SPINLOCK_INIT;
+
+/* Calls run with interrupts off: a CPU waiting here for the lock serves
+ * the cross-CPU calls aimed at it, since the holder may be making one to
+ * it (a TLB shootdown). */
+static void mgmt_lock_acquire(void)
+{
+	while (!spin_trylock(&mgmt_lock)) {
+		smp_call_serve();
+		cpu_relax();
+	}
+}
 
 struct hc_desc {
 	const char *name;
@@ -169,6 +185,114 @@ static int64_t decode_run(struct hc_ctx *c)
 {
 	if (!c->r->caller || c->r->caller->vm != &root_vm)
 		return -HV_EPERM;       /* someone must be there to get the exit */
+	if (c->r->arg[2] & ~(uint64_t)HV_RUN_NO_BLOCK)
+		return -HV_EINVAL;
+	return 0;
+}
+
+static bool vm_running(struct vm *vm)
+{
+	for (uint32_t i = 0; i < VM_MAX_VCPUS; i++) {
+		struct vcpu *v = __atomic_load_n(&vm->vcpus[i], __ATOMIC_ACQUIRE);
+
+		if (v && (uintptr_t)v > 1 && __atomic_load_n(&v->running_on, __ATOMIC_ACQUIRE))
+			return true;
+	}
+	return false;
+}
+
+static int64_t decode_vm_ptr(struct hc_ctx *c, size_t size)
+{
+	if (decode_vm(c))
+		return -HV_ENOENT;
+	c->ptr = root_ptr(c->r->arg[1], size);
+	return c->ptr ? 0 : -HV_EFAULT;
+}
+
+/* The checked and masked table, kept for invoke (the lock serialises). */
+static struct cpuid_table cpuid_scratch;
+
+static int64_t decode_set_cpuid(struct hc_ctx *c)
+{
+	int64_t r = decode_vm_ptr(c, sizeof(struct hv_cpuid));
+
+	if (r)
+		return r;
+	if (vm_running(c->vm))
+		return -HV_EBUSY;
+	return cpuid_table_set(&cpuid_scratch, c->ptr, &default_cpuid) ? -HV_EINVAL : 0;
+}
+
+static int64_t decode_get_cpuid(struct hc_ctx *c)
+{
+	return decode_vm_ptr(c, sizeof(struct hv_cpuid));
+}
+
+static int64_t decode_xsave(struct hc_ctx *c)
+{
+	return decode_vcpu_ptr(c, sizeof(struct hv_xsave));
+}
+
+static uint64_t xcr0_allowed(const struct vm *vm)
+{
+	return cpuid_xcr0_mask(vm->cpuid) & fpu_guest_xcr0_mask();
+}
+
+static int64_t decode_set_xsave(struct hc_ctx *c)
+{
+	int64_t r = decode_xsave(c);
+
+	if (r)
+		return r;
+	return fpu_check(c->ptr, xcr0_allowed(c->vcpu->vm)) ? -HV_EINVAL : 0;
+}
+
+static int64_t decode_debugregs(struct hc_ctx *c)
+{
+	return decode_vcpu_ptr(c, sizeof(struct hv_debugregs));
+}
+
+static bool canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+/* What MOV DR would refuse (SDM Vol. 3B, 17.2): non-canonical addresses,
+ * bits 63:32 of DR6/DR7. */
+static bool debugregs_ok(const struct hv_debugregs *d)
+{
+	for (int i = 0; i < 4; i++)
+		if (!canonical(d->db[i]))
+			return false;
+	return !(d->dr6 >> 32) && !(d->dr7 >> 32);
+}
+
+static int64_t decode_set_debugregs(struct hc_ctx *c)
+{
+	int64_t r = decode_debugregs(c);
+
+	return r ? r : debugregs_ok(c->ptr) ? 0 : -HV_EINVAL;
+}
+
+static int64_t decode_vm_stats(struct hc_ctx *c)
+{
+	return decode_vm_ptr(c, sizeof(struct hv_vm_stats));
+}
+
+#define CONSOLE_MAX 4096
+
+/* A buffer in root memory (it may cross pages: root memory is identity-mapped). */
+static int64_t decode_console(struct hc_ctx *c)
+{
+	const uint64_t *a = c->r->arg;
+
+	if (!c->r->caller || c->r->caller->vm != &root_vm)
+		return -HV_EPERM;
+	if (a[1] > CONSOLE_MAX)
+		return -HV_EINVAL;
+	if (a[1] && !root_mem_contains(a[0], a[1]))
+		return -HV_EFAULT;
+	c->ptr = (void *)a[0];
 	return 0;
 }
 
@@ -228,7 +352,13 @@ static int64_t invoke_check_cap(struct hc_ctx *c)
 	case HV_CAP_MAX_VMS: return VM_MAX;
 	case HV_CAP_MAX_VCPUS: return VM_MAX_VCPUS;
 	case HV_CAP_NR_CPUS: return smp_num_online();
-	case HV_CAP_VENDOR: return virt_ops->name[0] == 'v' ? 1 : 2;
+	case HV_CAP_VENDOR: return virt_ops->vendor;
+	case HV_CAP_CPUID: return HV_CPUID_MAX_ENTRIES;
+	case HV_CAP_XSAVE: return fpu_area_bytes(fpu_guest_xcr0_mask());
+	case HV_CAP_DEBUGREGS: return 1;
+	case HV_CAP_VM_STATS: return HV_STAT_COUNT;
+	case HV_CAP_CONSOLE: return CONSOLE_MAX;
+	case HV_CAP_RUN_BUDGET: return 1;
 	default: return 0;
 	}
 }
@@ -346,7 +476,7 @@ static int64_t invoke_run(struct hc_ctx *c)
 	struct vcpu *v;
 	int expected = 0, r;
 
-	spin_lock(&mgmt_lock);
+	mgmt_lock_acquire();
 	v = handle_get(&vcpu_table, c->r->arg[0]);
 	r = !v ? -HV_ENOENT : v->vm->dead ? -HV_EINVAL : 0;
 	if (!r && !__atomic_compare_exchange_n(&v->running_on, &expected,
@@ -356,7 +486,7 @@ static int64_t invoke_run(struct hc_ctx *c)
 	spin_unlock(&mgmt_lock);
 	if (r)
 		return r;
-	r = vcpu_run_child(v);
+	r = vcpu_run_child(v, c->r->caller, c->r->arg[1] * tsc_khz() / 1000, (uint32_t)c->r->arg[2]);
 	__atomic_store_n(&v->running_on, 0, __ATOMIC_RELEASE);
 	return r;
 }
@@ -397,6 +527,97 @@ static int64_t invoke_stats(struct hc_ctx *c)
 	return 0;
 }
 
+static int64_t invoke_set_cpuid(struct hc_ctx *c)
+{
+	struct cpuid_table *t = (struct cpuid_table *)c->vm->cpuid;
+
+	if (t == &default_cpuid) {
+		t = page_alloc(0);
+		if (!t)
+			return -HV_ENOMEM;
+	}
+	*t = cpuid_scratch;
+	c->vm->cpuid = t;
+	cpuid_table_get(t, c->ptr);
+	return 0;
+}
+
+static int64_t invoke_get_cpuid(struct hc_ctx *c)
+{
+	cpuid_table_get(c->vm->cpuid, c->ptr);
+	return 0;
+}
+
+static int64_t invoke_get_xsave(struct hc_ctx *c)
+{
+	fpu_get(c->vcpu->fpu, c->ptr);
+	return 0;
+}
+
+static int64_t invoke_set_xsave(struct hc_ctx *c)
+{
+	static struct hv_xsave x;       /* a copy: the root may change its page */
+
+	memcpy(&x, c->ptr, sizeof(x));
+	if (fpu_check(&x, xcr0_allowed(c->vcpu->vm)))
+		return -HV_EINVAL;
+	fpu_set(c->vcpu->fpu, &x);
+	return 0;
+}
+
+static int64_t invoke_get_debugregs(struct hc_ctx *c)
+{
+	struct hv_debugregs *d = c->ptr;
+
+	memset(d, 0, sizeof(*d));
+	memcpy(d->db, c->vcpu->db, sizeof(d->db));
+	virt_ops->get_dr67(c->vcpu, &d->dr6, &d->dr7);
+	return 0;
+}
+
+static int64_t invoke_set_debugregs(struct hc_ctx *c)
+{
+	struct hv_debugregs d;
+
+	memcpy(&d, c->ptr, sizeof(d));
+	if (!debugregs_ok(&d))          /* the root may have changed it since */
+		return -HV_EINVAL;
+	memcpy(c->vcpu->db, d.db, sizeof(d.db));
+	/* Reserved bits as the CPU keeps them (SDM Vol. 3B, 17.2.3, 17.2.4). */
+	virt_ops->set_dr67(c->vcpu, (d.dr6 & 0x1e00f) | 0xfffe0ff0, (d.dr7 & ~0xd800ULL) | 0x400);
+	return 0;
+}
+
+static int64_t invoke_vm_stats(struct hc_ctx *c)
+{
+	struct hv_vm_stats *st = c->ptr;
+
+	memset(st, 0, sizeof(*st));
+	st->exits = c->vm->exits;
+	memcpy(st->kind, c->vm->stat, sizeof(st->kind));
+	return 0;
+}
+
+static int64_t invoke_console_write(struct hc_ctx *c)
+{
+	console_write_root(c->ptr, c->r->arg[1]);
+	return (int64_t)c->r->arg[1];
+}
+
+static int64_t invoke_console_read(struct hc_ctx *c)
+{
+	return (int64_t)console_root_read(c->ptr, c->r->arg[1]);
+}
+
+static int64_t invoke_console_input(struct hc_ctx *c)
+{
+	const char *p = c->ptr;
+
+	for (uint64_t i = 0; i < c->r->arg[1]; i++)
+		debugcon_input((unsigned char)p[i]);
+	return (int64_t)c->r->arg[1];
+}
+
 static int64_t invoke_reboot(struct hc_ctx *c)
 {
 	hv_reboot(c->r->arg[0] == HV_REBOOT_POWEROFF ? REBOOT_POWEROFF : REBOOT_RESET);
@@ -422,6 +643,17 @@ static const struct hc_desc hypercalls[HC_COUNT] = {
 	[HC_CPU_ONLINE] = { "cpu_online", false, false, decode_cpu_hotplug, invoke_cpu_online },
 	[HC_STATS] = { "stats", false, false, decode_stats, invoke_stats },
 	[HC_REBOOT] = { "reboot", false, false, decode_reboot, invoke_reboot },
+	[HC_SET_CPUID] = { "set_cpuid", false, true, decode_set_cpuid, invoke_set_cpuid },
+	[HC_GET_CPUID] = { "get_cpuid", false, true, decode_get_cpuid, invoke_get_cpuid },
+	[HC_GET_XSAVE] = { "get_xsave", false, true, decode_xsave, invoke_get_xsave },
+	[HC_SET_XSAVE] = { "set_xsave", false, true, decode_set_xsave, invoke_set_xsave },
+	[HC_GET_DEBUGREGS] = { "get_debugregs", false, true, decode_debugregs, invoke_get_debugregs },
+	[HC_SET_DEBUGREGS] = { "set_debugregs", false, true, decode_set_debugregs,
+			       invoke_set_debugregs },
+	[HC_VM_STATS] = { "vm_stats", false, true, decode_vm_stats, invoke_vm_stats },
+	[HC_CONSOLE_WRITE] = { "console_write", false, false, decode_console, invoke_console_write },
+	[HC_CONSOLE_READ] = { "console_read", false, false, decode_console, invoke_console_read },
+	[HC_CONSOLE_INPUT] = { "console_input", false, false, decode_console, invoke_console_input },
 };
 
 int hypercall_install(void)
@@ -451,13 +683,15 @@ int64_t hypercall_dispatch(const struct hypercall_regs *regs)
 
 	if (!__atomic_load_n(&accepting, __ATOMIC_ACQUIRE))
 		return -HV_EAGAIN;
-	if (regs->nr >= HC_COUNT || !hypercalls[regs->nr].invoke)
+	if (regs->nr >= HC_COUNT)
 		return -HV_ENOSYS;
 	d = &hypercalls[regs->nr];
 	if (regs->caller && !regs->caller->vm->is_root && !d->child_ok)
 		return -HV_EPERM;
+	if (!d->invoke)
+		return -HV_ENOSYS;
 	if (d->locked)
-		spin_lock(&mgmt_lock);
+		mgmt_lock_acquire();
 	r = d->decode(&c);
 	if (!r)
 		r = d->invoke(&c);

@@ -15,6 +15,7 @@
 #include "hv/string.h"
 #include <x86/cpu.h>
 #include <x86/desc.h>
+#include <x86/fpu.h>
 #include <x86/exit_codes.h>
 #include <x86/percpu.h>
 #include <x86/tsc.h>
@@ -129,6 +130,7 @@ void kmain(uint32_t magic, uint64_t info)
 		panic("memory init failed: %s", errno_name(r));
 
 	tsc_calibrate();
+	fpu_init_cpu();                 /* before the APs copy this CPU's CR4 */
 	smp_init(&boot_info);
 	if ((r = kmalloc_init()))
 		panic("kmalloc init failed: %s", errno_name(r));

@@ -9,6 +9,7 @@
 #include "hv/virt_cpu.h"
 #include "hv/virt_init.h"
 #include "hv/vm.h"
+#include <x86/fpu.h>
 
 /* While virtualization is off here (suspend, reboot), guests wait. */
 static void wait_until_wanted(void)
@@ -22,52 +23,73 @@ static void wait_until_wanted(void)
 static void finish_pending(struct vcpu *v)
 {
 	const struct hv_exit *rec = (const struct hv_exit *)v->exit_page;
-	struct hv_regs r;
 
-	if (v->pending == PENDING_NONE)
-		return;
-	virt_ops->get_regs(v, &r);
-	if (v->pending == PENDING_IN) {
+	switch (v->pending) {
+	case PENDING_IN: {
 		uint64_t mask = v->pending_size == 4 ? 0xffffffffULL :
 				(1ULL << (8 * v->pending_size)) - 1;
 
 		/* IN writes AL/AX and leaves the rest; a 32-bit IN zero-extends. */
-		r.rax = v->pending_size == 4 ? (rec->io.data & mask) :
-			(r.rax & ~mask) | (rec->io.data & mask);
-		r.rip = v->pending_next_rip;
-	} else if (v->pending == PENDING_HYPERCALL) {
-		r.rax = (uint64_t)rec->hypercall.ret;
+		v->regs.rax = v->pending_size == 4 ? (rec->io.data & mask) :
+			      (v->regs.rax & ~mask) | (rec->io.data & mask);
+		virt_ops->set_rip(v, v->pending_next_rip);
+		break;
 	}
-	virt_ops->set_regs(v, &r);
+	case PENDING_HYPERCALL:
+		v->regs.rax = (uint64_t)rec->hypercall.ret;
+		break;
+	default:
+		break;
+	}
 	v->pending = PENDING_NONE;
 }
 
-int vcpu_run_child(struct vcpu *v)
+void vcpu_request(struct vcpu *v, uint32_t req)
+{
+	__atomic_fetch_or(&v->requests, req, __ATOMIC_ACQ_REL);
+}
+
+int vcpu_run_child(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_t flags)
 {
 	struct vm_exit_info e;
-	unsigned int cpu = smp_processor_id();
+	uint64_t deadline = budget ? __builtin_ia32_rdtsc() + budget : 0;
 
 	finish_pending(v);
-	preempt_sched_in(v, cpu);
+	/* The caller's x87/SSE/AVX state and XCR0 out, the child's in: the
+	 * hypervisor itself never uses them, so this is the only switch. */
+	fpu_switch(caller ? caller->fpu : NULL, v->fpu);
+	preempt_sched_in(v, smp_processor_id());
 	for (;;) {
-		wait_until_wanted();
-		virt_ops->vcpu_enter(v, &e);
-		enum exit_action a = exit_dispatch(v, &e);
+		enum exit_action a;
 
+		wait_until_wanted();
+		if (__atomic_load_n(&v->requests, __ATOMIC_ACQUIRE) & VCPU_REQ_KICK) {
+			__atomic_fetch_and(&v->requests, ~VCPU_REQ_KICK, __ATOMIC_ACQ_REL);
+			exit_to_root(v, HV_EXIT_KICKED, virt_ops->get_rip(v));
+			break;
+		}
+		if (deadline && __builtin_ia32_rdtsc() >= deadline) {
+			exit_to_root(v, HV_EXIT_TIMEOUT, virt_ops->get_rip(v));
+			break;
+		}
+		virt_ops->vcpu_enter(v, &e, deadline);
+		a = exit_dispatch(v, &e);
 		if (a == EXIT_RESUME)
 			continue;
 		if (a == EXIT_STOP) {
-			struct hv_exit *rec = (struct hv_exit *)v->exit_page;
+			struct hv_exit *rec = exit_to_root(v, HV_EXIT_INTERNAL, e.rip);
 
-			memset(rec, 0, sizeof(*rec));
-			rec->reason = HV_EXIT_INTERNAL;
-			rec->rip = e.rip;
 			rec->internal.hw_reason = e.hw_reason;
+			rec->internal.info1 = e.info1;
+			rec->internal.info2 = e.info2;
+			rec->internal.suberror = e.kind == EXIT_KIND_INVALID ? HV_INTERNAL_ENTRY :
+						 HV_INTERNAL_HW;
 			v->vm->dead = true;
 		}
 		break;
 	}
 	preempt_sched_out(v);
+	fpu_switch(v->fpu, caller ? caller->fpu : NULL);
 	return 0;
 }
 
@@ -75,10 +97,11 @@ void vcpu_run_root(struct vcpu *v)
 {
 	struct vm_exit_info e;
 
+	fpu_switch(NULL, v->fpu);
 	preempt_sched_in(v, smp_processor_id());
 	for (;;) {
 		wait_until_wanted();
-		virt_ops->vcpu_enter(v, &e);
+		virt_ops->vcpu_enter(v, &e, 0);
 		if (exit_dispatch(v, &e) == EXIT_STOP)
 			break;
 	}

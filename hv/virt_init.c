@@ -7,6 +7,7 @@
 #include "hv/virt_init.h"
 #include "hv/async_work.h"
 #include "hv/cpu_hotplug.h"
+#include "hv/cpuid.h"
 #include "hv/debug_stats.h"
 #include "hv/devops.h"
 #include "hv/errno.h"
@@ -100,10 +101,15 @@ static int hw_setup(void)
 	if (fail_inject_hit(STAGE_HW_SETUP, -1))
 		return ERR(-EIO);
 	r = virt_ops->hardware_setup(&chk);
-	if (r)
+	if (r) {
 		pr_err("virt: hardware setup failed: %s%s%s\n", virt_reason_name(chk.reason),
 		       chk.detail[0] ? ": " : "", chk.detail);
-	return r;
+		return r;
+	}
+	/* What guests are told about the CPU, from what it and the backend
+	 * offer (static data: nothing to undo). */
+	cpuid_default_init();
+	return 0;
 }
 
 /* ------------------------------------------------------------ stage 5 */
@@ -221,8 +227,17 @@ static struct syscore_ops virt_syscore_ops = { .suspend = virt_suspend, .resume 
 
 /* ------------------------------------------------------------ stage 12 */
 
-static void virt_sched_in(void *vcpu, unsigned int cpu) { }
-static void virt_sched_out(void *vcpu) { }
+/* KVM's vcpu_load/vcpu_put: the backend makes the vCPU's control block
+ * this CPU's for the run (VMPTRLD) and lets go of it after (VMCLEAR). */
+static void virt_sched_in(void *vcpu, unsigned int cpu)
+{
+	virt_ops->vcpu_load(vcpu);
+}
+
+static void virt_sched_out(void *vcpu)
+{
+	virt_ops->vcpu_put(vcpu);
+}
 static const struct preempt_ops virt_preempt_ops = {
 	.sched_in = virt_sched_in, .sched_out = virt_sched_out,
 };
@@ -468,6 +483,10 @@ int virt_ops_validate(const struct virt_ops *ops)
 #define OP(n) { #n, __builtin_offsetof(struct virt_ops, n) }
 		OP(probe), OP(hardware_setup), OP(hardware_unsetup), OP(check_compat),
 		OP(enable), OP(disable), OP(hw_state), OP(emergency_disable),
+		OP(vcpu_setup), OP(vcpu_teardown), OP(vcpu_load), OP(vcpu_put), OP(vcpu_enter),
+		OP(get_regs), OP(set_regs), OP(get_sregs), OP(set_sregs), OP(get_rip), OP(set_rip),
+		OP(get_mode), OP(inject_exception), OP(msr_read), OP(msr_write), OP(get_dr67),
+		OP(set_dr67), OP(get_tsc_offset), OP(set_tsc_offset),
 #undef OP
 	};
 

@@ -6,6 +6,7 @@
  */
 #include <x86/apic.h>
 #include <x86/cpu.h>
+#include <x86/fpu.h>
 #include <x86/paging.h>
 #include <x86/percpu.h>
 #include <x86/smp_boot.h>
@@ -72,6 +73,7 @@ void ap_main(unsigned int cpu)
 
 	percpu_install(ap_percpu[cpu], cpu, cpu_apic_id[cpu]);
 	apic_init_cpu();
+	fpu_init_cpu();
 	/* The boot CPU may have given up on us already: then stay out. */
 	if (!__atomic_compare_exchange_n(&ap_state[cpu], &expected, AP_ONLINE, false,
 					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))

@@ -54,6 +54,11 @@ static void serve_mailbox(void)
 		__atomic_store_n(&mb->state, MB_IDLE, __ATOMIC_RELEASE);
 }
 
+void smp_call_serve(void)
+{
+	serve_mailbox();
+}
+
 static bool call_ipi(struct trap_frame *tf)
 {
 	apic_eoi();

@@ -13,6 +13,9 @@ int console_parse(const char *spec);
 void console_init(void);
 /* Write a whole buffer under the console lock (one line never interleaves). */
 void console_write(const char *s, size_t n);
+/* The root's output (HC_CONSOLE_WRITE): kept apart from the hypervisor's
+ * lines even when it ends mid-line. */
+void console_write_root(const char *s, size_t n);
 /* After a panic: take the lock from whoever holds it, others are stopped. */
 void console_force_unlock(void);
 uint16_t console_port(void);

@@ -39,6 +39,9 @@ int smp_call_function_single(unsigned int cpu, smp_call_fn fn, void *arg, bool w
  * CPU's return value, or -ETIMEDOUT for a CPU that did not answer. Returns
  * 0 when every CPU answered, else -ETIMEDOUT.
  */
+/* Run a call posted to this CPU now, if there is one: for code that spins
+ * with interrupts off (a lock another CPU holds while it calls us). */
+void smp_call_serve(void);
 int smp_call_function_all(smp_call_fn fn, void *arg, int *results);
 
 /* As smp_call_function_single(wait=true), also for a CPU that is started

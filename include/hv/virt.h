@@ -13,6 +13,14 @@ struct vcpu;
 struct vm_exit_info;
 struct gpt_format;
 
+/* The guest's mode, for instruction fetch and decoding. */
+struct guest_mode {
+	uint64_t cr0, cr3, cr4, efer, rflags;
+	uint64_t cs_base;
+	uint16_t cs_attrib;             /* VMCB layout: L bit 9, D bit 10 */
+	uint8_t cpl;
+};
+
 /* Why a CPU cannot (or did not) turn virtualization on. */
 enum virt_reason {
 	VIRT_REASON_NONE = 0,
@@ -37,6 +45,9 @@ struct virt_check {
 	char detail[40];
 };
 
+#define HV_VENDOR_INTEL 1               /* the HV_CAP_VENDOR values */
+#define HV_VENDOR_AMD   2
+
 struct virt_ops {
 	const char *name;
 	/* On the boot CPU: can this machine do it at all? */
@@ -58,27 +69,45 @@ struct virt_ops {
 	void (*emergency_disable)(void);
 	size_t vcpu_size;
 	size_t vcpu_align;
+	unsigned int vendor;            /* HV_VENDOR_*: whose CPU model guests see */
 
 	/* Guests (vCPU blocks come from the vCPU cache, VMCB/VMCS page first). */
 	const struct gpt_format *gpt_format;
 	/* Prepare a new vCPU's control block: 64-bit root state or a child's
-	 * reset state, the VM's nested page tables and intercepts. */
+	 * reset state, the VM's nested page tables and intercepts; point
+	 * v->fpu at the block's FPU area. */
 	int (*vcpu_setup)(struct vcpu *v);
 	void (*vcpu_teardown)(struct vcpu *v);
+	/* vCPU load/put (the preempt stage's hooks, KVM's vcpu_load/put): the
+	 * control block becomes this CPU's (VMPTRLD) and stops being (VMCLEAR).
+	 * Accessors below work on a loaded vCPU, or on one loaded nowhere. */
+	void (*vcpu_load)(struct vcpu *v);
+	void (*vcpu_put)(struct vcpu *v);
 	/* Enter the guest once and translate the exit. Interrupts that arrive
-	 * meanwhile are served before returning. */
-	void (*vcpu_enter)(struct vcpu *v, struct vm_exit_info *exit);
-	/* RIP, RSP, RFLAGS, RAX live in the control block: move them. */
+	 * meanwhile are served before returning. deadline: host TSC by which
+	 * the guest must be out again (its timer, the run budget), 0: none. */
+	void (*vcpu_enter)(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline);
+	/* RIP, RSP, RFLAGS (and RAX on SVM) live in the control block. */
 	void (*get_regs)(struct vcpu *v, struct hv_regs *r);
 	void (*set_regs)(struct vcpu *v, const struct hv_regs *r);
 	void (*get_sregs)(struct vcpu *v, struct hv_sregs *s);
 	void (*set_sregs)(struct vcpu *v, const struct hv_sregs *s);
+	uint64_t (*get_rip)(struct vcpu *v);
 	void (*set_rip)(struct vcpu *v, uint64_t rip);
+	/* What decoding and paging need: control registers, EFER, CS, CPL. */
+	void (*get_mode)(struct vcpu *v, struct guest_mode *m);
 	void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 	/* MSRs kept in the control block (EFER, PAT, syscall MSRs, FS/GS bases):
-	 * 0, or -ENOENT when the MSR is not one of them. */
+	 * 0, -ENOENT when the MSR is not one of them, -EINVAL for a value the
+	 * CPU refuses (#GP). */
 	int (*msr_read)(struct vcpu *v, uint32_t msr, uint64_t *val);
 	int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);
+	/* DR6 (SVM keeps it in the VMCB) and DR7. */
+	void (*get_dr67)(struct vcpu *v, uint64_t *dr6, uint64_t *dr7);
+	void (*set_dr67)(struct vcpu *v, uint64_t dr6, uint64_t dr7);
+	/* Guest TSC = host TSC + offset. */
+	uint64_t (*get_tsc_offset)(struct vcpu *v);
+	void (*set_tsc_offset)(struct vcpu *v, uint64_t offset);
 };
 
 /* Checks that every op is set: -EINVAL (and names the missing op) if not. */

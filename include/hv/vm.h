@@ -1,7 +1,8 @@
 /*
  * VMs and vCPUs, vendor-neutral. The root partition is VM 0 (no handle);
  * child VMs are created by the root through hypercalls. A vCPU's control
- * block (VMCB/VMCS page first) comes from the vCPU slab cache.
+ * block (VMCB/VMCS page first, then its FPU area) comes from the vCPU slab
+ * cache.
  */
 #ifndef HV_VM_H
 #define HV_VM_H
@@ -16,36 +17,89 @@
 #define VCPU_MAX            (VM_MAX * VM_MAX_VCPUS)
 #define VM_MAX_REGIONS      8
 
+struct fpu;
+struct cpuid_table;
+struct irqchip;
+struct vlapic;
+
 struct mem_region {
 	uint64_t gpa, hpa, size;
 };
 
 struct vm {
 	int64_t handle;                 /* 0 for the root partition */
+	uint32_t id;                    /* for log lines: 0 root, then 1, 2, ... */
 	bool is_root;
 	bool dead;                      /* triple fault: only destroy works */
 	uint32_t asid;                  /* SVM ASID / VMX VPID, 1.. */
 	struct gpt gpt;
-	spinlock_t lock;                /* regions, vCPU count */
+	/* Nested mappings change -> generation + 1; a vCPU that entered under
+	 * an older one flushes its TLB first (docs/cpu-state.md). */
+	uint64_t tlb_gen;
+	spinlock_t lock;                /* regions, vCPU slots */
 	uint32_t nr_regions;
 	struct mem_region regions[VM_MAX_REGIONS];
 	uint32_t nr_vcpus;
+	struct vcpu *vcpus[VM_MAX_VCPUS];       /* by index (the APIC ID) */
+	const struct cpuid_table *cpuid;        /* the default or its own */
+	struct irqchip *irqchip;                /* NULL: no local APIC/IOAPIC */
 	uint64_t exits;
+	uint64_t stat[HV_STAT_COUNT];
+};
+
+/* What the next run must finish first (set when an exit went to the root). */
+enum vcpu_pending {
+	PENDING_NONE,
+	PENDING_IN,                     /* IN: the root's data into AL/AX/EAX */
+	PENDING_INS,                    /* INS: the root's data into guest memory */
+	PENDING_HYPERCALL,              /* RAX = the root's result */
+	PENDING_MMIO,                   /* the instruction completes with mmio.data */
+};
+
+/* Where the debug registers DR0-3 (and DR6 on VMX) are (docs/cpu-state.md). */
+enum dr_state {
+	DR_SAVED,                       /* in struct vcpu; MOV DR exits */
+	DR_LOADED,                      /* in the CPU because DR7 arms them; MOV DR exits */
+	DR_LIVE,                        /* in the CPU, MOV DR does not exit until the next exit */
 };
 
 struct vcpu {
 	struct vm *vm;
 	int64_t handle;
+	uint32_t index;                 /* in its VM: its APIC ID */
 	int running_on;                 /* physical CPU + 1 while in HC_RUN, else 0 */
 	uint64_t exit_page;             /* root-physical address of struct hv_exit */
-	struct hv_regs regs;            /* GPRs; RIP/RSP/RFLAGS/RAX live in the VMCB/VMCS */
-	/* What the next run must finish first (set when an exit went to the root). */
-	enum { PENDING_NONE, PENDING_IN, PENDING_HYPERCALL, PENDING_SKIP } pending;
+	struct hv_regs regs;            /* GPRs; RIP/RSP/RFLAGS live in the VMCB/VMCS */
+	enum vcpu_pending pending;
 	uint8_t pending_size;
 	uint64_t pending_next_rip;
+	struct fpu *fpu;                /* in the control block */
+	uint64_t db[4], dr6;            /* DR6 here on VMX only (the VMCB has it) */
+	enum dr_state dr_state;
+	uint64_t tsc_aux;
+	uint64_t mtrr_def_type;
+	/* TLB policy: where and under which generation it last entered. */
+	int last_cpu;
+	uint64_t tlb_gen;
+	/* Interrupt platform (docs/interrupts.md). */
+	struct vlapic *lapic;           /* NULL without an irqchip */
+	uint32_t *apic_page;            /* local APIC registers / VMX virtual-APIC page */
+	uint32_t mp_state;              /* HV_MP_* */
+	uint32_t requests;              /* VCPU_REQ_*, set from any CPU */
+	uint8_t sipi_vector;
+	uint8_t extint_vector;          /* HC_INTERRUPT without an irqchip */
+	bool nmi_blocked;               /* an NMI handler runs until IRET */
 	uint64_t exits;
 	void *block;                    /* the vCPU cache object (VMCB/VMCS page) */
 };
+
+/* vcpu->requests: what other CPUs (or the root) ask of a vCPU. */
+#define VCPU_REQ_KICK           (1u << 0)       /* end HC_RUN: HV_EXIT_KICKED */
+#define VCPU_REQ_INIT           (1u << 1)
+#define VCPU_REQ_SIPI           (1u << 2)
+#define VCPU_REQ_NMI            (1u << 3)
+#define VCPU_REQ_EXTINT         (1u << 4)
+#define VCPU_REQ_EVENT          (1u << 5)       /* an interrupt arrived: recheck */
 
 /* How a handled exit continues. */
 enum exit_action {
@@ -56,7 +110,7 @@ enum exit_action {
 
 /* An exit, as the vendor backend translates it for the generic handlers. */
 enum exit_kind {
-	EXIT_KIND_NONE,                 /* handled by the backend (interrupt window) */
+	EXIT_KIND_NONE,                 /* handled by the backend, or an interrupt */
 	EXIT_KIND_IO,
 	EXIT_KIND_NPF,                  /* EPT violation / nested page fault */
 	EXIT_KIND_HLT,
@@ -66,7 +120,12 @@ enum exit_kind {
 	EXIT_KIND_WRMSR,
 	EXIT_KIND_SHUTDOWN,             /* triple fault */
 	EXIT_KIND_VIRT_INSN,            /* VMX/SVM instruction: #UD */
-	EXIT_KIND_CR,                   /* control-register access the controls trap */
+	EXIT_KIND_XSETBV,
+	EXIT_KIND_DR,                   /* MOV DR: make the debug registers live */
+	EXIT_KIND_UD,                   /* MONITOR/MWAIT and the like: #UD */
+	EXIT_KIND_GP,                   /* RDPMC: #GP */
+	EXIT_KIND_NOP,                  /* INVD, WBINVD: done, skip it */
+	EXIT_KIND_WINDOW,               /* interrupt/NMI window opened */
 	EXIT_KIND_INVALID,              /* VM entry failed: bad guest state */
 	EXIT_KIND_UNKNOWN,
 	EXIT_KIND_COUNT,
@@ -74,11 +133,11 @@ enum exit_kind {
 
 struct vm_exit_info {
 	enum exit_kind kind;
+	uint32_t msr;
 	uint64_t hw_reason, info1, info2;
 	uint64_t rip, next_rip;         /* next_rip 0 if unknown */
-	struct { uint16_t port; uint8_t size; bool in, string; } io;
+	struct { uint16_t port; uint8_t size; bool in, string, rep; } io;
 	struct { uint64_t gpa; bool write, fetch; } npf;
-	uint32_t msr;
 };
 
 extern struct vm root_vm;
@@ -86,12 +145,19 @@ extern struct vm root_vm;
 struct vm *vm_create(bool is_root);
 int vm_destroy(struct vm *vm);
 int vm_set_region(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size);
+/* The host address of guest-physical [gpa, gpa + len) if one region of the
+ * VM covers it all, else NULL. */
+void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
 struct vcpu *vcpu_create(struct vm *vm, uint64_t exit_page);
 void vcpu_destroy(struct vcpu *v);
-/* Run a child vCPU until an exit for the root; 0 with the record written. */
-int vcpu_run_child(struct vcpu *v);
+/* Run a child vCPU (for the root vCPU `caller`) until an exit for the
+ * root, the budget (TSC cycles, 0: none) or a kick; 0 with the record
+ * written. */
+int vcpu_run_child(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_t flags);
 /* Run a root vCPU on this CPU for good. */
 __attribute__((noreturn)) void vcpu_run_root(struct vcpu *v);
+/* Ask a vCPU for something from any CPU, and make it look soon. */
+void vcpu_request(struct vcpu *v, uint32_t req);
 
 extern uint64_t vm_count, vcpu_count, exit_count, hypercall_count;
 

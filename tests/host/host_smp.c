@@ -86,6 +86,11 @@ int smp_call_function_single(unsigned int cpu, smp_call_fn fn, void *arg, bool w
 	return wait ? r : 0;
 }
 
+/* Calls run in the caller's thread: nothing is ever waiting. */
+void smp_call_serve(void)
+{
+}
+
 int smp_call_function_started(unsigned int cpu, smp_call_fn fn, void *arg)
 {
 	if (cpu >= host_smp_ncpus)

@@ -28,7 +28,9 @@ HOST_SRCS += \
 # VMs, handles, nested page tables and hypercall decoding; the kernel-only
 # pieces they call are stubbed in tests/host/host_guest_stubs.c.
 HOST_SRCS += \
+	hv/cpuid.c \
 	hv/gpt.c \
+	hv/irqchip.c \
 	hv/guest_mem.c \
 	hv/handle.c \
 	hv/leakcheck.c \

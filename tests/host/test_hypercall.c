@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "hv/cpuid.h"
+#include <x86/fpu.h>
 #include "hv/errno.h"
 #include "hv/guest_mem.h"
 #include "hv/hypercall.h"
@@ -38,7 +40,12 @@ static bool mock_large(uint64_t e) { return e & 0x80; }
 static const struct gpt_format mock_fmt = { mock_leaf, mock_table, mock_present, mock_large, 1 };
 
 /* The mock keeps the registers in the vCPU block, as a VMCB would. */
-static int mock_setup(struct vcpu *v) { memset(v->block, 0, 4096); return 0; }
+static int mock_setup(struct vcpu *v)
+{
+	memset(v->block, 0, 4096);
+	v->fpu = (struct fpu *)((char *)v->block + 4096);
+	return 0;
+}
 static void mock_teardown(struct vcpu *v) { }
 static void mock_get_regs(struct vcpu *v, struct hv_regs *r) { memcpy(r, v->block, sizeof(*r)); }
 static void mock_set_regs(struct vcpu *v, const struct hv_regs *r) { memcpy(v->block, r, sizeof(*r)); }
@@ -51,8 +58,9 @@ static void mock_set_sregs(struct vcpu *v, const struct hv_sregs *s)
 	memcpy((uint8_t *)v->block + 1024, s, sizeof(*s));
 }
 
-static const struct virt_ops mock_ops = {
-	.name = "svm", .vcpu_size = 8192, .vcpu_align = 4096, .gpt_format = &mock_fmt,
+static struct virt_ops mock_ops = {
+	.name = "svm", .vendor = HV_VENDOR_AMD, .vcpu_size = 8192, .vcpu_align = 4096,
+	.gpt_format = &mock_fmt,
 	.vcpu_setup = mock_setup, .vcpu_teardown = mock_teardown,
 	.get_regs = mock_get_regs, .set_regs = mock_set_regs,
 	.get_sregs = mock_get_sregs, .set_sregs = mock_set_sregs,
@@ -81,6 +89,10 @@ static int setup(void **state)
 	assert_int_equal(kmalloc_init(), 0);
 	root_mem_reset();
 	assert_int_equal(root_mem_add((uint64_t)root_ram, ROOT_RAM), 0);
+	host_fill_guest_ops(&mock_ops);
+	mock_ops.vcpu_setup = mock_setup;
+	mock_ops.vcpu_teardown = mock_teardown;
+	cpuid_default_init();
 	virt_ops = &mock_ops;
 	vcpu_cache = cache_create("vcpu", mock_ops.vcpu_size, mock_ops.vcpu_align, 0, NULL);
 	assert_false(IS_ERR(vcpu_cache));

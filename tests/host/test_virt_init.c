@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "host_guest_stubs.h"
 
 #include "hv/async_work.h"
 #include "hv/cpu_hotplug.h"
@@ -224,7 +225,7 @@ static void mock_emergency_disable(void)
 	mock_hw[this_cpu()] = false;
 }
 
-static const struct virt_ops mock_ops = {
+static struct virt_ops mock_ops = {
 	.name = "mock",
 	.probe = mock_probe,
 	.hardware_setup = mock_hardware_setup,
@@ -323,6 +324,7 @@ static void fresh_virt_cpu(void)
 
 static int setup(void **state)
 {
+	host_fill_guest_ops(&mock_ops);
 	(void)state;
 	ram = aligned_alloc(RAM_ALIGN, RAM_SIZE);
 	assert_non_null(ram);

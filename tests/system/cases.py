@@ -279,7 +279,7 @@ def root_cases():
              expect=root_test_ok(2)),
         Case("qemu-root-demo", "", smp=2, status="pass",
              serial_input=["virt", "exit"], until="debug console is on serial",
-             expect=[r"root: demo root partition, hypervisor API 1, 2 CPUs",
+             expect=[r"root: demo root partition, hypervisor API 2, 2 CPUs",
                      r"root: child says \"Hello from a child VM\"",
                      r"root: child exit: hlt", r"root: child VM destroyed \(0\)",
                      r"debugcon> virt"]),

@@ -17,7 +17,6 @@
 #define MSR_VM_HSAVE_PA   0xc0010117
 
 #define CPUID_SVM_FEATURES 0x8000000a
-#define SVM_FEATURE_NPT    (1U << 0)
 
 /* CPUID 0x8000000A, the boot CPU's; every CPU must match it. */
 static struct {
@@ -88,14 +87,15 @@ static int svm_hardware_setup(struct virt_check *chk)
 			return ERR(-ENOMEM);
 		}
 	}
-	if (svm_guest_setup()) {
+	if (svm_guest_setup(svm_config.features)) {
 		svm_hardware_unsetup();
 		set_detail(chk, VIRT_REASON_NO_MEMORY, "I/O and MSR permission maps");
 		return ERR(-ENOMEM);
 	}
-	pr_info("svm: revision %u, %u ASIDs, features 0x%x (nested paging%s)\n",
+	pr_info("svm: revision %u, %u ASIDs, features 0x%x (nested paging%s%s)\n",
 		svm_config.revision, svm_config.asids, svm_config.features,
-		svm_config.features & (1U << 3) ? ", NRIP save" : "");
+		svm_config.features & SVM_FEATURE_NRIP ? ", NRIP save" : "",
+		svm_config.features & SVM_FEATURE_FLUSH_ASID ? ", flush by ASID" : "");
 	return 0;
 }
 
@@ -185,15 +185,24 @@ const struct virt_ops svm_ops = {
 	.vcpu_size = sizeof(struct svm_vcpu),
 	.vcpu_align = __alignof__(struct svm_vcpu),
 	.gpt_format = &npt_format,
+	.vendor = HV_VENDOR_AMD,
 	.vcpu_setup = svm_vcpu_setup,
 	.vcpu_teardown = svm_vcpu_teardown,
+	.vcpu_load = svm_vcpu_load,
+	.vcpu_put = svm_vcpu_put,
 	.vcpu_enter = svm_vcpu_enter,
 	.get_regs = svm_get_regs,
 	.set_regs = svm_set_regs,
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
+	.get_rip = svm_get_rip,
 	.set_rip = svm_set_rip,
+	.get_mode = svm_get_mode,
 	.inject_exception = svm_inject_exception,
 	.msr_read = svm_msr_read,
 	.msr_write = svm_msr_write,
+	.get_dr67 = svm_get_dr67,
+	.set_dr67 = svm_set_dr67,
+	.get_tsc_offset = svm_get_tsc_offset,
+	.set_tsc_offset = svm_set_tsc_offset,
 };

@@ -5,13 +5,14 @@
 #include "hv/types.h"
 #include "hv/compiler.h"
 #include "hv/gpt.h"
+#include <x86/fpu.h>
 
 /* A vCPU's control block: the VMCB page first (page-aligned, APM 15.5.1),
- * then the guest state VMRUN does not save, with XSAVE space 64-aligned. */
+ * then its x87/SSE/AVX state. */
 struct svm_vcpu {
 	uint8_t vmcb[4096];
-	uint64_t gprs[16];
-	uint8_t xsave[4096] __aligned(64);
+	struct fpu fpu;
+	uint32_t dr_intercept;          /* what the VMCB's DR intercept word holds */
 } __aligned(4096);
 
 extern const struct virt_ops svm_ops;
@@ -20,21 +21,35 @@ struct vcpu;
 struct vm_exit_info;
 struct hv_regs;
 struct hv_sregs;
+struct guest_mode;
+
+/* CPUID 0x8000000A EDX bits used (APM 15.1). */
+#define SVM_FEATURE_NPT         (1U << 0)
+#define SVM_FEATURE_NRIP        (1U << 3)
+#define SVM_FEATURE_FLUSH_ASID  (1U << 6)
 
 /* svm_vcpu.c: guests. */
 extern struct gpt_format npt_format;
-int svm_guest_setup(void);
+int svm_guest_setup(uint32_t features);
 void svm_guest_unsetup(void);
 int svm_vcpu_setup(struct vcpu *v);
 void svm_vcpu_teardown(struct vcpu *v);
-void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit);
+void svm_vcpu_load(struct vcpu *v);
+void svm_vcpu_put(struct vcpu *v);
+void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline);
 void svm_get_regs(struct vcpu *v, struct hv_regs *r);
 void svm_set_regs(struct vcpu *v, const struct hv_regs *r);
 void svm_get_sregs(struct vcpu *v, struct hv_sregs *s);
 void svm_set_sregs(struct vcpu *v, const struct hv_sregs *s);
+uint64_t svm_get_rip(struct vcpu *v);
 void svm_set_rip(struct vcpu *v, uint64_t rip);
+void svm_get_mode(struct vcpu *v, struct guest_mode *m);
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 int svm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
 int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
+void svm_get_dr67(struct vcpu *v, uint64_t *dr6, uint64_t *dr7);
+void svm_set_dr67(struct vcpu *v, uint64_t dr6, uint64_t dr7);
+uint64_t svm_get_tsc_offset(struct vcpu *v);
+void svm_set_tsc_offset(struct vcpu *v, uint64_t offset);
 
 #endif

@@ -3,6 +3,9 @@
  * translation of #VMEXIT codes into generic exits (AMD64 APM Vol. 2, 15).
  */
 #include <x86/cpu.h>
+#include <x86/debugreg.h>
+#include <x86/fpu.h>
+#include <x86/guest.h>
 #include "hv/errno.h"
 #include "hv/gpt.h"
 #include "hv/page_alloc.h"
@@ -29,16 +32,22 @@ BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, r15) != R_R15);
 
 void svm_vmrun(uint64_t guest_vmcb, struct hv_regs *regs, uint64_t host_vmcb);
 
-/* Per-CPU page for VMSAVE/VMLOAD of the host's own state. */
-static void *host_vmcb[NR_CPUS];
+/* Per CPU: the page VMSAVE/VMLOAD keep the host's own state in, and the
+ * vCPU that last entered with each ASID here (TLB policy). */
+static struct svm_cpu {
+	void *host_vmcb;
+	struct vcpu *asid_owner[VM_MAX + 2];
+} cpus[NR_CPUS];
 /* I/O permission maps (12 KiB): the root owns every port, a child none. */
 static uint8_t *iopm_open, *iopm_closed;
 /* MSR permission map (8 KiB): every MSR access exits (allow-list). */
 static uint8_t *msrpm;
+static uint32_t features;               /* CPUID 0x8000000A EDX */
 
 #define VMCB(v) ((uint8_t *)(v)->block)
 #define F64(v, off) (*(uint64_t *)(VMCB(v) + (off)))
 #define F32(v, off) (*(uint32_t *)(VMCB(v) + (off)))
+#define SVM(v) ((struct svm_vcpu *)(v)->block)
 
 /* ---------------------------------------------------------- nested paging */
 
@@ -72,10 +81,11 @@ struct gpt_format npt_format = {
 /* ---------------------------------------------------------- setup */
 
 /* Called from hardware setup: the pages every guest shares. */
-int svm_guest_setup(void)
+int svm_guest_setup(uint32_t feat)
 {
 	unsigned int cpu;
 
+	features = feat;
 	iopm_open = page_zalloc(2);
 	iopm_closed = page_alloc(2);
 	msrpm = page_alloc(1);
@@ -84,7 +94,7 @@ int svm_guest_setup(void)
 	memset(iopm_closed, 0xff, PAGE_SIZE << 2);
 	memset(msrpm, 0xff, PAGE_SIZE << 1);
 	for_each_cpu(cpu, &cpu_online_mask)
-		if (!(host_vmcb[cpu] = page_zalloc(0)))
+		if (!(cpus[cpu].host_vmcb = page_zalloc(0)))
 			goto fail;
 	if (cpuid(0x80000001).edx & (1U << 26))
 		npt_format.max_leaf_level = 2;          /* 1 GiB pages */
@@ -101,8 +111,8 @@ void svm_guest_unsetup(void)
 	page_free(msrpm, 1);
 	iopm_open = iopm_closed = msrpm = NULL;
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		page_free(host_vmcb[cpu], 0);
-		host_vmcb[cpu] = NULL;
+		page_free(cpus[cpu].host_vmcb, 0);
+		memset(&cpus[cpu], 0, sizeof(cpus[cpu]));
 	}
 }
 
@@ -122,25 +132,40 @@ static void seg_get(struct vcpu *v, unsigned int off, struct hv_segment *s)
 	s->base = *(uint64_t *)(VMCB(v) + off + 8);
 }
 
+/*
+ * Intercepts: interrupts, NMI, SMI, INIT (the host serves them); CPUID,
+ * MSRs, HLT, I/O, XSETBV (XCR0 is per vCPU), INVD and WBINVD (never let a
+ * guest drop or flush the host's caches: emulated as done), MONITOR/MWAIT
+ * (not offered: #UD), RDPMC (no PMU offered: #GP), every SVM instruction
+ * and INVLPGA (#UD), shutdown (triple fault), and MOV DR until the debug
+ * registers are live (x86/debugreg.h). CR accesses are not intercepted:
+ * VMRUN loads the guest's CR0/CR4 whole and the hypervisor owns no bit of
+ * them; CR8 is virtual (V_TPR) with V_INTR_MASKING (APM 15.21.1).
+ */
 int svm_vcpu_setup(struct vcpu *v)
 {
-	memset(v->block, 0, PAGE_SIZE);
+	struct svm_vcpu *sv = SVM(v);
+
+	memset(sv->vmcb, 0, sizeof(sv->vmcb));
 	F32(v, VMCB_INTERCEPT_MISC1) = ICPT_INTR | ICPT_NMI | ICPT_SMI | ICPT_INIT |
 				       ICPT_CPUID | ICPT_INVD | ICPT_HLT | ICPT_IOIO |
-				       ICPT_MSR | ICPT_SHUTDOWN;
+				       ICPT_MSR | ICPT_SHUTDOWN | ICPT_RDPMC | ICPT_INVLPGA;
 	F32(v, VMCB_INTERCEPT_MISC2) = ICPT_VMRUN | ICPT_VMMCALL | ICPT_VMLOAD |
-				       ICPT_VMSAVE | ICPT_STGI | ICPT_CLGI | ICPT_SKINIT;
+				       ICPT_VMSAVE | ICPT_STGI | ICPT_CLGI | ICPT_SKINIT |
+				       ICPT_WBINVD | ICPT_MONITOR | ICPT_MWAIT |
+				       ICPT_MWAIT_COND | ICPT_XSETBV;
+	F32(v, VMCB_INTERCEPT_DR) = sv->dr_intercept = 0xffffffff;
 	/* The root keeps its I/O ports (its serial console); a child's I/O
 	 * goes to the root as exit records. */
 	F64(v, VMCB_IOPM_BASE) = (uint64_t)(v->vm->is_root ? iopm_open : iopm_closed);
 	F64(v, VMCB_MSRPM_BASE) = (uint64_t)msrpm;
 	F32(v, VMCB_ASID) = v->vm->asid;
-	F64(v, VMCB_VINTR) = 1ULL << 24;        /* V_INTR_MASKING: host IF rules */
+	F64(v, VMCB_VINTR) = VINTR_MASKING;     /* host IF rules, guest CR8 is V_TPR */
 	F64(v, VMCB_NP_ENABLE) = 1;
 	F64(v, VMCB_N_CR3) = (uint64_t)v->vm->gpt.root;
 	F64(v, VMCB_G_PAT) = 0x0007040600070406ULL;
-	F64(v, VMCB_DR7) = 0x400;
-	F64(v, VMCB_DR6) = 0xffff0ff0;
+	F64(v, VMCB_DR7) = DR7_RESET;
+	F64(v, VMCB_DR6) = DR6_RESET;
 	F64(v, VMCB_RFLAGS) = 0x2;
 	/* Reset state (real mode at 0, like a CPU after INIT) until set_sregs. */
 	struct hv_segment code = { .base = 0, .limit = 0xffff, .selector = 0, .attrib = 0x9b };
@@ -158,21 +183,34 @@ int svm_vcpu_setup(struct vcpu *v)
 	seg_set(v, VMCB_LDTR, &ldtr);
 	F32(v, VMCB_GDTR + 4) = 0xffff;
 	F32(v, VMCB_IDTR + 4) = 0xffff;
-	F64(v, VMCB_CR0) = 0x10;                /* ET */
+	F64(v, VMCB_CR0) = 0x10;                /* ET; caches on (CD/NW clear) */
 	F64(v, VMCB_EFER) = EFER_SVME;          /* VMRUN requires it (15.5.1) */
+	v->fpu = &sv->fpu;
 	return 0;
 }
 
 void svm_vcpu_teardown(struct vcpu *v)
 {
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		if (cpus[cpu].asid_owner[v->vm->asid] == v)
+			__atomic_store_n(&cpus[cpu].asid_owner[v->vm->asid], NULL, __ATOMIC_RELAXED);
+}
+
+/* A VMCB is usable on any CPU: nothing to load or put. */
+void svm_vcpu_load(struct vcpu *v)
+{
+}
+
+void svm_vcpu_put(struct vcpu *v)
+{
 }
 
 /* ---------------------------------------------------------- registers */
 
+/* GPRs (RAX included) live in v->regs; RSP, RIP, RFLAGS in the VMCB. */
 void svm_get_regs(struct vcpu *v, struct hv_regs *r)
 {
 	*r = v->regs;
-	r->rax = F64(v, VMCB_RAX);
 	r->rsp = F64(v, VMCB_RSP);
 	r->rip = F64(v, VMCB_RIP);
 	r->rflags = F64(v, VMCB_RFLAGS);
@@ -180,11 +218,12 @@ void svm_get_regs(struct vcpu *v, struct hv_regs *r)
 
 void svm_set_regs(struct vcpu *v, const struct hv_regs *r)
 {
+	if (F64(v, VMCB_RIP) != r->rip || !(r->rflags & (1 << 9)))
+		F64(v, VMCB_INT_SHADOW) = 0;    /* the shadow covers one instruction */
 	v->regs = *r;
-	F64(v, VMCB_RAX) = r->rax;
 	F64(v, VMCB_RSP) = r->rsp;
 	F64(v, VMCB_RIP) = r->rip;
-	F64(v, VMCB_RFLAGS) = r->rflags | 0x2;
+	F64(v, VMCB_RFLAGS) = (r->rflags & ~0xffffffffffc08028ULL) | 0x2;
 }
 
 void svm_get_sregs(struct vcpu *v, struct hv_sregs *s)
@@ -228,16 +267,56 @@ void svm_set_sregs(struct vcpu *v, const struct hv_sregs *s)
 	*(uint8_t *)(VMCB(v) + VMCB_CPL) = (s->ss.attrib >> 5) & 3;
 }
 
+uint64_t svm_get_rip(struct vcpu *v)
+{
+	return F64(v, VMCB_RIP);
+}
+
 void svm_set_rip(struct vcpu *v, uint64_t rip)
 {
 	F64(v, VMCB_RIP) = rip;
+	F64(v, VMCB_INT_SHADOW) = 0;
+}
+
+void svm_get_mode(struct vcpu *v, struct guest_mode *m)
+{
+	m->cr0 = F64(v, VMCB_CR0);
+	m->cr3 = F64(v, VMCB_CR3);
+	m->cr4 = F64(v, VMCB_CR4);
+	m->efer = F64(v, VMCB_EFER) & ~EFER_SVME;
+	m->rflags = F64(v, VMCB_RFLAGS);
+	m->cs_base = F64(v, VMCB_CS + 8);
+	m->cs_attrib = *(uint16_t *)(VMCB(v) + VMCB_CS + 2);
+	m->cpl = *(uint8_t *)(VMCB(v) + VMCB_CPL);
 }
 
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
-	/* EVENTINJ: vector, type 3 (exception), error-code valid, valid. */
-	F64(v, VMCB_EVENTINJ) = vector | (3ULL << 8) | (has_error ? 1ULL << 11 : 0) |
-				(1ULL << 31) | ((uint64_t)error << 32);
+	F64(v, VMCB_EVENTINJ) = vector | EVENT_TYPE_EXCEPTION |
+				(has_error ? EVENT_ERROR_VALID : 0) | EVENT_VALID |
+				((uint64_t)error << 32);
+}
+
+void svm_get_dr67(struct vcpu *v, uint64_t *dr6, uint64_t *dr7)
+{
+	*dr6 = F64(v, VMCB_DR6);
+	*dr7 = F64(v, VMCB_DR7);
+}
+
+void svm_set_dr67(struct vcpu *v, uint64_t dr6, uint64_t dr7)
+{
+	F64(v, VMCB_DR6) = dr6;
+	F64(v, VMCB_DR7) = dr7;
+}
+
+uint64_t svm_get_tsc_offset(struct vcpu *v)
+{
+	return F64(v, VMCB_TSC_OFFSET);
+}
+
+void svm_set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+	F64(v, VMCB_TSC_OFFSET) = offset;
 }
 
 static const struct { uint32_t msr; unsigned int off; } vmcb_msrs[] = {
@@ -262,17 +341,26 @@ int svm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	return -ENOENT;
 }
 
+/* EFER: SCE, LME, NXE are the guest's; LMA follows CR0.PG (read-only to
+ * WRMSR); LME cannot change while paging is on (APM 3.1.7); SVME stays
+ * set underneath and is never seen. */
+static int write_efer(struct vcpu *v, uint64_t val)
+{
+	const uint64_t settable = EFER_SCE | EFER_LME | EFER_NXE;
+	uint64_t old = F64(v, VMCB_EFER);
+
+	if (val & ~(settable | EFER_LMA))
+		return -EINVAL;
+	if ((F64(v, VMCB_CR0) & CR0_PG) && ((val ^ old) & EFER_LME))
+		return -EINVAL;
+	F64(v, VMCB_EFER) = (old & EFER_LMA) | (val & settable) | EFER_SVME;
+	return 0;
+}
+
 int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
-	if (msr == MSR_EFER) {
-		/* SCE, LME, NXE may change; LMA follows CR0.PG; SVME stays ours. */
-		uint64_t allowed = EFER_SCE | EFER_LME | EFER_NXE;
-
-		if (val & ~(allowed | EFER_LMA))
-			return -EINVAL;
-		F64(v, VMCB_EFER) = (F64(v, VMCB_EFER) & EFER_LMA) | (val & allowed) | EFER_SVME;
-		return 0;
-	}
+	if (msr == MSR_EFER)
+		return write_efer(v, val);
 	for (size_t i = 0; i < ARRAY_SIZE(vmcb_msrs); i++)
 		if (vmcb_msrs[i].msr == msr) {
 			F64(v, vmcb_msrs[i].off) = val;
@@ -283,16 +371,31 @@ int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 
 /* ---------------------------------------------------------- running */
 
+/*
+ * The next instruction's address for an intercepted instruction: NRIP
+ * where the CPU saves it (APM 15.7.1), else the address plus the length
+ * the instruction has without prefixes: CPUID, RDMSR/WRMSR, INVD, WBINVD,
+ * RDPMC (2 bytes), HLT (1), VMMCALL, XSETBV, MONITOR, MWAIT (3). A guest
+ * that puts redundant prefixes on these under a CPU without NRIP save
+ * (QEMU's TCG) re-executes a prefix byte: docs/cpu-state.md says so.
+ */
+static uint64_t next_rip(struct vcpu *v, uint64_t rip, unsigned int len)
+{
+	if (features & SVM_FEATURE_NRIP)
+		return F64(v, VMCB_NRIP);
+	return rip + len;
+}
+
 static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 {
 	uint64_t code = F64(v, VMCB_EXITCODE);
 	uint64_t i1 = F64(v, VMCB_EXITINFO1), i2 = F64(v, VMCB_EXITINFO2);
 
-	memset(e, 0, sizeof(*e));
 	e->hw_reason = code;
 	e->info1 = i1;
 	e->info2 = i2;
 	e->rip = F64(v, VMCB_RIP);
+	e->next_rip = 0;
 	switch (code) {
 	case SVM_EXIT_INTR:
 	case SVM_EXIT_NMI:
@@ -300,11 +403,22 @@ static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 	case SVM_EXIT_INIT:
 		e->kind = EXIT_KIND_NONE;       /* served by the host right after */
 		break;
+	case SVM_EXIT_VINTR:
+		F64(v, VMCB_VINTR) &= ~(VINTR_IRQ | VINTR_IGN_TPR | (0xfULL << VINTR_PRIO_SHIFT));
+		F32(v, VMCB_INTERCEPT_MISC1) &= ~ICPT_VINTR;
+		e->kind = EXIT_KIND_WINDOW;
+		break;
+	case SVM_EXIT_IRET:                     /* the NMI handler is returning */
+		F32(v, VMCB_INTERCEPT_MISC1) &= ~ICPT_IRET;
+		v->nmi_blocked = false;
+		e->kind = EXIT_KIND_WINDOW;
+		break;
 	case SVM_EXIT_IOIO:
 		e->kind = EXIT_KIND_IO;
 		e->io.port = (uint16_t)(i1 >> 16);
 		e->io.in = i1 & 1;
 		e->io.string = i1 & (1 << 2);
+		e->io.rep = i1 & (1 << 3);
 		e->io.size = i1 & (1 << 4) ? 1 : i1 & (1 << 5) ? 2 : 4;
 		e->next_rip = i2;               /* APM 15.10.2: next RIP in EXITINFO2 */
 		break;
@@ -316,20 +430,37 @@ static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 		break;
 	case SVM_EXIT_HLT:
 		e->kind = EXIT_KIND_HLT;
-		e->next_rip = e->rip + 1;
+		e->next_rip = next_rip(v, e->rip, 1);
 		break;
 	case SVM_EXIT_VMMCALL:
 		e->kind = EXIT_KIND_HYPERCALL;
-		e->next_rip = e->rip + 3;
+		e->next_rip = next_rip(v, e->rip, 3);
 		break;
 	case SVM_EXIT_CPUID:
 		e->kind = EXIT_KIND_CPUID;
-		e->next_rip = e->rip + 2;
+		e->next_rip = next_rip(v, e->rip, 2);
 		break;
 	case SVM_EXIT_MSR:
 		e->kind = i1 ? EXIT_KIND_WRMSR : EXIT_KIND_RDMSR;
 		e->msr = (uint32_t)v->regs.rcx;
-		e->next_rip = e->rip + 2;
+		e->next_rip = next_rip(v, e->rip, 2);
+		break;
+	case SVM_EXIT_XSETBV:
+		e->kind = EXIT_KIND_XSETBV;
+		e->next_rip = next_rip(v, e->rip, 3);
+		break;
+	case SVM_EXIT_INVD:
+	case SVM_EXIT_WBINVD:
+		e->kind = EXIT_KIND_NOP;
+		e->next_rip = next_rip(v, e->rip, 2);
+		break;
+	case SVM_EXIT_RDPMC:
+		e->kind = EXIT_KIND_GP;
+		break;
+	case SVM_EXIT_MONITOR:
+	case SVM_EXIT_MWAIT:
+	case SVM_EXIT_MWAIT_COND:
+		e->kind = EXIT_KIND_UD;
 		break;
 	case SVM_EXIT_SHUTDOWN:
 		e->kind = EXIT_KIND_SHUTDOWN;
@@ -340,33 +471,80 @@ static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 	case SVM_EXIT_STGI:
 	case SVM_EXIT_CLGI:
 	case SVM_EXIT_SKINIT:
+	case SVM_EXIT_INVLPGA:
 		e->kind = EXIT_KIND_VIRT_INSN;
 		break;
 	case SVM_EXIT_INVALID:
 		e->kind = EXIT_KIND_INVALID;
 		break;
 	default:
-		e->kind = EXIT_KIND_UNKNOWN;
+		e->kind = code >= SVM_EXIT_READ_DR0 && code <= SVM_EXIT_WRITE_DR15 ?
+			  EXIT_KIND_DR : EXIT_KIND_UNKNOWN;
 		break;
 	}
 }
 
-void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit)
+/*
+ * TLB policy (docs/cpu-state.md): the guest's TLB entries, tagged with its
+ * VM's ASID, stay valid across VMRUNs unless the VM's nested mappings
+ * changed (a newer generation), the vCPU moved here from another CPU, or
+ * another vCPU of the VM (same ASID, other address space) used this CPU
+ * since (APM 15.16).
+ */
+static uint32_t tlb_control(struct vcpu *v, unsigned int cpu)
 {
-	unsigned int cpu = smp_processor_id();
+	uint64_t gen = __atomic_load_n(&v->vm->tlb_gen, __ATOMIC_ACQUIRE);
+	struct vcpu **owner = &cpus[cpu].asid_owner[v->vm->asid];
 
-	F32(v, VMCB_TLB_CONTROL) = 1;   /* flush: nested mappings may have changed */
-	F64(v, VMCB_CLEAN) = 0;
-	/*
-	 * With V_INTR_MASKING the host's RFLAGS.IF at VMRUN decides whether a
-	 * physical interrupt (a cross-CPU call, the tick) ends the guest's
-	 * run: VMRUN with IF set, GIF clear keeping interrupts out until then.
-	 */
-	__asm__ __volatile__("cli; clgi; sti" ::: "memory");
-	svm_vmrun((uint64_t)v->block, &v->regs, (uint64_t)host_vmcb[cpu]);
-	/* An interrupt or NMI that caused the exit is taken here. */
-	__asm__ __volatile__("stgi; cli" ::: "memory");
-	F64(v, VMCB_EVENTINJ) = 0;
-	decode_exit(v, exit);
+	if (v->last_cpu == (int)cpu && v->tlb_gen == gen && *owner == v)
+		return TLB_CONTROL_NONE;
+	v->last_cpu = (int)cpu;
+	v->tlb_gen = gen;
+	*owner = v;
+	return features & SVM_FEATURE_FLUSH_ASID ? TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL;
 }
 
+/*
+ * An event whose delivery the exit cut off (EXITINTINFO, APM 15.7.2) is
+ * delivered again at the next VMRUN. Software interrupts and INT3/INTO
+ * are not: RIP still points at the instruction, which raises them again.
+ */
+static void requeue_event(struct vcpu *v)
+{
+	uint64_t info = F64(v, VMCB_EXITINTINFO);
+	uint32_t type = info & (7u << 8), vec = info & 0xff;
+
+	if (!(info & EVENT_VALID) || type == EVENT_TYPE_SOFT ||
+	    (type == EVENT_TYPE_EXCEPTION && (vec == 3 || vec == 4)))
+		info = 0;
+	F64(v, VMCB_EVENTINJ) = info;
+}
+
+void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline)
+{
+	struct svm_vcpu *sv = SVM(v);
+	unsigned int cpu = smp_processor_id();
+	uint32_t dr = debugreg_enter(v, F64(v, VMCB_DR7), false) ? 0xffffffff : 0;
+
+	if (dr != sv->dr_intercept)
+		F32(v, VMCB_INTERCEPT_DR) = sv->dr_intercept = dr;
+	F32(v, VMCB_TLB_CONTROL) = tlb_control(v, cpu);
+	F64(v, VMCB_CLEAN) = 0;
+	F64(v, VMCB_RAX) = v->regs.rax;
+	tsc_aux_load(v->tsc_aux);
+	/*
+	 * With V_INTR_MASKING the host's RFLAGS.IF at VMRUN decides whether a
+	 * physical interrupt (a cross-CPU call, a kick, the timer) ends the
+	 * guest's run: VMRUN with IF set, GIF clear keeping interrupts out
+	 * until then.
+	 */
+	__asm__ __volatile__("cli; clgi; sti" ::: "memory");
+	svm_vmrun((uint64_t)v->block, &v->regs, (uint64_t)cpus[cpu].host_vmcb);
+	/* An interrupt or NMI that caused the exit is taken here. */
+	__asm__ __volatile__("stgi; cli" ::: "memory");
+	debugreg_exit(v, false);
+	v->regs.rax = F64(v, VMCB_RAX);
+	requeue_event(v);
+	decode_exit(v, exit);
+	(void)deadline;
+}

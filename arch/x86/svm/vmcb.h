@@ -4,6 +4,7 @@
 
 /* Control area. */
 #define VMCB_INTERCEPT_CR       0x000   /* reads 15:0, writes 31:16 */
+#define VMCB_INTERCEPT_DR       0x004   /* reads 15:0, writes 31:16 */
 #define VMCB_INTERCEPT_EXC      0x008
 #define VMCB_INTERCEPT_MISC1    0x00c
 #define VMCB_INTERCEPT_MISC2    0x010
@@ -59,6 +60,10 @@
 
 /* Intercept bits in MISC1 (offset 0x00c). */
 #define ICPT_INTR               (1u << 0)
+#define ICPT_VINTR              (1u << 4)
+#define ICPT_RDPMC              (1u << 15)
+#define ICPT_IRET               (1u << 20)
+#define ICPT_INVLPGA            (1u << 26)
 #define ICPT_NMI                (1u << 1)
 #define ICPT_SMI                (1u << 2)
 #define ICPT_INIT               (1u << 3)
@@ -76,15 +81,49 @@
 #define ICPT_STGI               (1u << 4)
 #define ICPT_CLGI               (1u << 5)
 #define ICPT_SKINIT             (1u << 6)
+#define ICPT_WBINVD             (1u << 9)
+#define ICPT_MONITOR            (1u << 10)
+#define ICPT_MWAIT              (1u << 11)
+#define ICPT_MWAIT_COND         (1u << 12)
+#define ICPT_XSETBV             (1u << 13)
+
+/* VINTR (offset 0x060): V_TPR 7:0, V_IRQ 8, V_INTR_PRIO 19:16, V_IGN_TPR
+ * 20, V_INTR_MASKING 24, V_INTR_VECTOR 39:32 (APM 15.21.1). */
+#define VINTR_TPR_MASK          0xffULL
+#define VINTR_IRQ               (1ULL << 8)
+#define VINTR_PRIO_SHIFT        16
+#define VINTR_IGN_TPR           (1ULL << 20)
+#define VINTR_MASKING           (1ULL << 24)
+
+/* EVENTINJ / EXITINTINFO (APM 15.20): vector 7:0, type 10:8, EV 11,
+ * V 31, error code 63:32. */
+#define EVENT_TYPE_INTR         (0u << 8)
+#define EVENT_TYPE_NMI          (2u << 8)
+#define EVENT_TYPE_EXCEPTION    (3u << 8)
+#define EVENT_TYPE_SOFT         (4u << 8)
+#define EVENT_ERROR_VALID       (1u << 11)
+#define EVENT_VALID             (1u << 31)
+
+/* TLB_CONTROL (APM 15.16.1). */
+#define TLB_CONTROL_NONE        0
+#define TLB_CONTROL_FLUSH_ALL   1
+#define TLB_CONTROL_FLUSH_ASID  3
 
 /* Exit codes. */
+#define SVM_EXIT_READ_DR0       0x020
+#define SVM_EXIT_WRITE_DR15     0x03f
 #define SVM_EXIT_EXCP_BASE      0x040
 #define SVM_EXIT_INTR           0x060
 #define SVM_EXIT_NMI            0x061
 #define SVM_EXIT_SMI            0x062
 #define SVM_EXIT_INIT           0x063
+#define SVM_EXIT_VINTR          0x064
+#define SVM_EXIT_RDPMC          0x06f
 #define SVM_EXIT_CPUID          0x072
+#define SVM_EXIT_IRET           0x074
+#define SVM_EXIT_INVD           0x076
 #define SVM_EXIT_HLT            0x078
+#define SVM_EXIT_INVLPGA        0x07a
 #define SVM_EXIT_IOIO           0x07b
 #define SVM_EXIT_MSR            0x07c
 #define SVM_EXIT_SHUTDOWN       0x07f
@@ -95,6 +134,11 @@
 #define SVM_EXIT_STGI           0x084
 #define SVM_EXIT_CLGI           0x085
 #define SVM_EXIT_SKINIT         0x086
+#define SVM_EXIT_WBINVD         0x089
+#define SVM_EXIT_MONITOR        0x08a
+#define SVM_EXIT_MWAIT          0x08b
+#define SVM_EXIT_MWAIT_COND     0x08c
+#define SVM_EXIT_XSETBV         0x08d
 #define SVM_EXIT_NPF            0x400
 #define SVM_EXIT_INVALID        (~0ULL)
 

@@ -15,7 +15,8 @@ enum vmcs_field {
 	HOST_ES_SEL = 0xc00, HOST_CS_SEL = 0xc02, HOST_SS_SEL = 0xc04,
 	HOST_DS_SEL = 0xc06, HOST_FS_SEL = 0xc08, HOST_GS_SEL = 0xc0a, HOST_TR_SEL = 0xc0c,
 	/* 64-bit. */
-	MSR_BITMAP = 0x2004, EPT_POINTER = 0x201a,
+	MSR_BITMAP = 0x2004, TSC_OFFSET = 0x2010, VIRTUAL_APIC_PAGE = 0x2012,
+	EPT_POINTER = 0x201a,
 	GUEST_PHYS_ADDR = 0x2400,
 	VMCS_LINK_POINTER = 0x2800, GUEST_IA32_DEBUGCTL = 0x2802, GUEST_IA32_PAT = 0x2804,
 	GUEST_IA32_EFER = 0x2806, GUEST_PDPTE0 = 0x280a,       /* PDPTE n at + 2n */
@@ -25,7 +26,7 @@ enum vmcs_field {
 	CR3_TARGET_COUNT = 0x400a, EXIT_CONTROLS = 0x400c, EXIT_MSR_STORE_COUNT = 0x400e,
 	EXIT_MSR_LOAD_COUNT = 0x4010, ENTRY_CONTROLS = 0x4012, ENTRY_MSR_LOAD_COUNT = 0x4014,
 	ENTRY_INTR_INFO = 0x4016, ENTRY_EXCEPTION_ERROR = 0x4018,
-	ENTRY_INSTRUCTION_LEN = 0x401a, PROC2_CONTROLS = 0x401e,
+	ENTRY_INSTRUCTION_LEN = 0x401a, TPR_THRESHOLD = 0x401c, PROC2_CONTROLS = 0x401e,
 	VM_INSTRUCTION_ERROR = 0x4400, EXIT_REASON = 0x4402, EXIT_INTR_INFO = 0x4404,
 	EXIT_INTR_ERROR = 0x4406, IDT_VECTORING_INFO = 0x4408, IDT_VECTORING_ERROR = 0x440a,
 	EXIT_INSTRUCTION_LEN = 0x440c,
@@ -58,16 +59,29 @@ enum vmcs_field {
 /* Pin-based controls (24.6.1). */
 #define PIN_EXT_INTR_EXITING    (1u << 0)
 #define PIN_NMI_EXITING         (1u << 3)
+#define PIN_VIRTUAL_NMIS        (1u << 5)
 #define PIN_PREEMPTION_TIMER    (1u << 6)
 /* Primary processor-based controls (24.6.2). */
+#define CPU_INTR_WINDOW         (1u << 2)
+#define CPU_TSC_OFFSETTING      (1u << 3)
 #define CPU_HLT_EXITING         (1u << 7)
+#define CPU_MWAIT_EXITING       (1u << 10)
+#define CPU_RDPMC_EXITING       (1u << 11)
 #define CPU_CR3_LOAD_EXITING    (1u << 15)
 #define CPU_CR3_STORE_EXITING   (1u << 16)
+#define CPU_CR8_LOAD_EXITING    (1u << 19)
+#define CPU_CR8_STORE_EXITING   (1u << 20)
+#define CPU_TPR_SHADOW          (1u << 21)
+#define CPU_NMI_WINDOW          (1u << 22)
+#define CPU_MOV_DR_EXITING      (1u << 23)
 #define CPU_UNCOND_IO_EXITING   (1u << 24)
 #define CPU_MSR_BITMAPS         (1u << 28)
+#define CPU_MONITOR_EXITING     (1u << 29)
 #define CPU_SECONDARY           (1u << 31)
 /* Secondary processor-based controls. */
 #define CPU2_EPT                (1u << 1)
+#define CPU2_RDTSCP             (1u << 3)
+#define CPU2_WBINVD_EXITING     (1u << 6)
 #define CPU2_VPID               (1u << 5)
 #define CPU2_UNRESTRICTED       (1u << 7)
 /* VM-exit controls (24.7.1). */
@@ -86,12 +100,14 @@ enum vmcs_field {
 /* Interruption-information fields (24.8.3, 27.2.2, 27.2.3). */
 #define INTR_INFO_VALID         (1u << 31)
 #define INTR_INFO_ERROR_CODE    (1u << 11)
+#define INTR_TYPE_EXT_INTR      0u
 #define INTR_TYPE_NMI           2u
 #define INTR_TYPE_HW_EXCEPTION  3u
 
 /* Guest interruptibility state (24.4.2). */
 #define BLOCKING_BY_STI         (1u << 0)
 #define BLOCKING_BY_MOV_SS      (1u << 1)
+#define BLOCKING_BY_NMI         (1u << 3)
 
 /* Segment access rights beyond the descriptor's own bits (24.4.1). */
 #define AR_L                    (1u << 13)
@@ -100,13 +116,18 @@ enum vmcs_field {
 /* Basic exit reasons (SDM Vol. 3D, appendix C). */
 enum vmx_exit_reason {
 	VMX_EXIT_EXCEPTION_NMI = 0, VMX_EXIT_EXTINT = 1, VMX_EXIT_TRIPLE_FAULT = 2,
-	VMX_EXIT_INIT = 3, VMX_EXIT_SIPI = 4, VMX_EXIT_CPUID = 10, VMX_EXIT_HLT = 12,
+	VMX_EXIT_INIT = 3, VMX_EXIT_SIPI = 4, VMX_EXIT_INTR_WINDOW = 7,
+	VMX_EXIT_NMI_WINDOW = 8, VMX_EXIT_CPUID = 10, VMX_EXIT_GETSEC = 11, VMX_EXIT_HLT = 12,
+	VMX_EXIT_INVD = 13, VMX_EXIT_RDPMC = 15,
 	VMX_EXIT_VMCALL = 18, VMX_EXIT_VMCLEAR = 19, VMX_EXIT_VMLAUNCH = 20,
 	VMX_EXIT_VMPTRLD = 21, VMX_EXIT_VMPTRST = 22, VMX_EXIT_VMREAD = 23,
 	VMX_EXIT_VMRESUME = 24, VMX_EXIT_VMWRITE = 25, VMX_EXIT_VMXOFF = 26,
-	VMX_EXIT_VMXON = 27, VMX_EXIT_CR = 28, VMX_EXIT_IO = 30, VMX_EXIT_RDMSR = 31,
-	VMX_EXIT_WRMSR = 32, VMX_EXIT_INVALID_STATE = 33, VMX_EXIT_EPT_VIOLATION = 48,
+	VMX_EXIT_VMXON = 27, VMX_EXIT_CR = 28, VMX_EXIT_DR = 29, VMX_EXIT_IO = 30,
+	VMX_EXIT_RDMSR = 31, VMX_EXIT_WRMSR = 32, VMX_EXIT_INVALID_STATE = 33,
+	VMX_EXIT_MWAIT = 36, VMX_EXIT_MONITOR = 39, VMX_EXIT_TPR_BELOW_THRESHOLD = 43,
+	VMX_EXIT_EPT_VIOLATION = 48,
 	VMX_EXIT_INVEPT = 50, VMX_EXIT_PREEMPTION_TIMER = 52, VMX_EXIT_INVVPID = 53,
+	VMX_EXIT_WBINVD = 54, VMX_EXIT_XSETBV = 55,
 	VMX_EXIT_VMFUNC = 59,
 };
 

@@ -294,6 +294,7 @@ static int vmx_enable(struct virt_check *chk)
 
 static void vmx_disable(void)
 {
+	vmx_emergency_clear();          /* every active VMCS to memory first */
 	vmxoff();
 	write_cr4(read_cr4() & ~CR4_VMXE);
 }
@@ -323,7 +324,8 @@ static void vmx_emergency_disable(void)
 
 	if (cur != ~0ULL)               /* flush a loaded VMCS to memory */
 		vmclear(cur);
-	vmx_disable();
+	vmxoff();
+	write_cr4(read_cr4() & ~CR4_VMXE);
 }
 
 const struct virt_ops vmx_ops = {
@@ -339,15 +341,24 @@ const struct virt_ops vmx_ops = {
 	.vcpu_size = sizeof(struct vmx_vcpu),
 	.vcpu_align = __alignof__(struct vmx_vcpu),
 	.gpt_format = &ept_format,
+	.vendor = HV_VENDOR_INTEL,
 	.vcpu_setup = vmx_vcpu_setup,
 	.vcpu_teardown = vmx_vcpu_teardown,
+	.vcpu_load = vmx_vcpu_load,
+	.vcpu_put = vmx_vcpu_put,
 	.vcpu_enter = vmx_vcpu_enter,
 	.get_regs = vmx_get_regs,
 	.set_regs = vmx_set_regs,
 	.get_sregs = vmx_get_sregs,
 	.set_sregs = vmx_set_sregs,
+	.get_rip = vmx_get_rip,
 	.set_rip = vmx_set_rip,
+	.get_mode = vmx_get_mode,
 	.inject_exception = vmx_inject_exception,
 	.msr_read = vmx_msr_read,
 	.msr_write = vmx_msr_write,
+	.get_dr67 = vmx_get_dr67,
+	.set_dr67 = vmx_set_dr67,
+	.get_tsc_offset = vmx_get_tsc_offset,
+	.set_tsc_offset = vmx_set_tsc_offset,
 };

@@ -5,15 +5,18 @@
 #include "hv/types.h"
 #include "hv/compiler.h"
 #include "hv/gpt.h"
+#include <x86/fpu.h>
 
 /* A vCPU's control block: its VMCS region first (page-aligned, SDM Vol. 3C
- * 24.2), then the guest state the VMCS has no field for (CR2, the SYSCALL
- * and SWAPGS MSRs: an SVM VMCB holds them), loaded around each entry, and
- * XSAVE space 64-aligned. */
+ * 24.2), its x87/SSE/AVX state, then the guest state the VMCS has no
+ * field for (CR2, the SYSCALL and SWAPGS MSRs: an SVM VMCB holds them),
+ * loaded around each entry, and what the backend remembers of the VMCS. */
 struct vmx_vcpu {
 	uint8_t vmcs[4096];
+	struct fpu fpu;
 	uint64_t cr2, star, lstar, cstar, sfmask, kernel_gs_base;
-	uint8_t xsave[4096] __aligned(64);
+	uint32_t proc;                  /* the primary controls as last written */
+	bool launched;                  /* VMLAUNCH done since the last VMCLEAR */
 } __aligned(4096);
 
 /* Capability MSRs (SDM Vol. 3D, appendix A), in configuration order. */
@@ -39,6 +42,7 @@ struct vcpu;
 struct vm_exit_info;
 struct hv_regs;
 struct hv_sregs;
+struct guest_mode;
 
 /* vmx.c: the configuration's fixed bits and revision, for guests. */
 uint64_t vmx_cr0_fixed0(void);          /* PE and PG left out: unrestricted guest */
@@ -55,14 +59,24 @@ int vmx_guest_setup(const uint64_t caps[CAP_COUNT]);
 void vmx_guest_unsetup(void);
 int vmx_vcpu_setup(struct vcpu *v);
 void vmx_vcpu_teardown(struct vcpu *v);
-void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit);
+void vmx_vcpu_load(struct vcpu *v);
+void vmx_vcpu_put(struct vcpu *v);
+void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline);
 void vmx_get_regs(struct vcpu *v, struct hv_regs *r);
 void vmx_set_regs(struct vcpu *v, const struct hv_regs *r);
 void vmx_get_sregs(struct vcpu *v, struct hv_sregs *s);
 void vmx_set_sregs(struct vcpu *v, const struct hv_sregs *s);
+uint64_t vmx_get_rip(struct vcpu *v);
 void vmx_set_rip(struct vcpu *v, uint64_t rip);
+void vmx_get_mode(struct vcpu *v, struct guest_mode *m);
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 int vmx_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
 int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
+void vmx_get_dr67(struct vcpu *v, uint64_t *dr6, uint64_t *dr7);
+void vmx_set_dr67(struct vcpu *v, uint64_t dr6, uint64_t dr7);
+uint64_t vmx_get_tsc_offset(struct vcpu *v);
+void vmx_set_tsc_offset(struct vcpu *v, uint64_t offset);
+/* panic/NMI context: the VMCS current on this CPU, for VMCLEAR. */
+void vmx_emergency_clear(void);
 
 #endif

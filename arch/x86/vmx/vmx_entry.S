@@ -1,9 +1,9 @@
 /*
- * vmx_launch(regs): VMLAUNCH the current VMCS with the guest's general
- * registers from `regs` (struct hv_regs; RSP, RIP, RFLAGS live in the
- * VMCS). HOST_RIP is vmx_exit, HOST_RSP is written here, so a VM exit
- * returns through vmx_exit as if vmx_launch had returned 0. A VMLAUNCH that
- * fails (VMfail) returns 1. SDM Vol. 3C, 26 and 27.
+ * vmx_launch(regs, resume): VMLAUNCH (resume 0) or VMRESUME the current
+ * VMCS with the guest's general registers from `regs` (struct hv_regs;
+ * RSP, RIP, RFLAGS live in the VMCS). HOST_RIP is vmx_exit, HOST_RSP is
+ * written here, so a VM exit returns through vmx_exit as if vmx_launch had
+ * returned 0. An entry that fails (VMfail) returns 1. SDM Vol. 3C, 26, 27.
  */
 #include <x86/regs_offsets.h>
 #define HOST_RSP_FIELD 0x6c14
@@ -22,6 +22,8 @@ vmx_launch:
 	pushq %rdi                      /* (%rsp): regs, for the way back */
 	movl $HOST_RSP_FIELD, %eax
 	vmwrite %rsp, %rax
+	movl %esi, %r8d                 /* resume? (r8 is reloaded below) */
+	testl %r8d, %r8d
 
 	movq R_RAX(%rdi), %rax
 	movq R_RBX(%rdi), %rbx
@@ -37,8 +39,12 @@ vmx_launch:
 	movq R_R13(%rdi), %r13
 	movq R_R14(%rdi), %r14
 	movq R_R15(%rdi), %r15
-	movq R_RDI(%rdi), %rdi
+	movq R_RDI(%rdi), %rdi          /* MOVs leave the flags of the TEST */
+	jnz 2f
 	vmlaunch
+	jmp 3f
+2:	vmresume
+3:
 	/* VMfail: nothing of the guest ran. */
 	popq %rdi
 	movl $1, %eax

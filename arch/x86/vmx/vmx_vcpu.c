@@ -2,13 +2,18 @@
  * VMX guests: the VMCS of each vCPU, EPT, VMLAUNCH and the translation of
  * exit reasons into generic exits (SDM Vol. 3C, ch. 24-28).
  *
- * A VMCS is current on a CPU only inside one operation (an entry, a
- * register access): it is loaded with VMPTRLD and flushed to memory with
- * VMCLEAR each time (24.11.1-24.11.3), so a vCPU can run on whichever CPU
- * its caller is on without a VMCLEAR on the CPU it ran on before, and every
- * entry is a VMLAUNCH.
+ * Load and put (KVM's vcpu_load/put, the preempt stage): a vCPU's VMCS is
+ * made current with VMPTRLD when it starts running on a CPU and stays
+ * there, launched, across its exits (VMRESUME); when its run ends it is
+ * VMCLEARed, so it can run on another CPU next (24.11.1-24.11.3). A root
+ * vCPU never moves: its VMCS stays active on its CPU while a child runs
+ * there and is current again afterwards. Accessors work on the current
+ * VMCS directly; a vCPU loaded nowhere (an idle child) is loaded for the
+ * access and cleared again.
  */
 #include <x86/cpu.h>
+#include <x86/debugreg.h>
+#include <x86/guest.h>
 #include <x86/desc.h>
 #include <x86/percpu.h>
 #include <x86/tsc.h>
@@ -16,6 +21,7 @@
 #include "hv/gpt.h"
 #include "hv/irqflags.h"
 #include "hv/page_alloc.h"
+#include "hv/smp.h"
 #include "hv/spinlock.h"
 #include "hv/string.h"
 #include "hv/virt.h"
@@ -24,8 +30,8 @@
 #include "vmx.h"
 
 /* vmx_entry.S moves the guest's GPRs to and from v->regs at the offsets of
- * <x86/regs_offsets.h> (checked in svm_vcpu.c). */
-int vmx_launch(struct hv_regs *regs);
+ * <x86/regs_offsets.h> (checked in svm_vcpu.c). 0: a VM exit; 1: VMfail. */
+int vmx_launch(struct hv_regs *regs, int resume);
 extern const char vmx_exit[];
 
 #define MSR_SYSENTER_CS         0x174
@@ -49,9 +55,17 @@ static struct {
 	uint32_t pin, proc, proc2, exit, entry;
 	uint64_t cr0_mask, cr4_mask;    /* bits the guest reads from the shadows */
 	uint32_t timer;                 /* VMX-preemption timer value, 0: off */
-	bool pat, invept_single;
+	uint32_t timer_shift;           /* it counts every 2^shift TSC ticks */
+	bool pat, invept_single, tpr_shadow, intr_window, nmi_window;
 } ctl;
 static uint8_t *msr_bitmap;             /* all ones: every MSR access exits */
+
+/* Per CPU: the current VMCS, the root vCPU whose VMCS stays active here,
+ * and the vCPU that last entered with each VPID (TLB policy). */
+static struct vmx_cpu_state {
+	struct vcpu *current, *root;
+	struct vcpu *vpid_owner[VM_MAX + 2];
+} cpus[NR_CPUS];
 
 /* ---------------------------------------------------------- VMX instructions */
 
@@ -70,20 +84,28 @@ static void vmwrite(uint64_t field, uint64_t v)
 	__asm__ __volatile__("vmwrite %1, %0" :: "r"(field), "rm"(v) : "cc");
 }
 
-static int vmcs_load(struct vcpu *v)
+static int vmptrld(struct vcpu *v)
 {
 	uint64_t pa = (uint64_t)v->block;
 	uint8_t fail;
 
 	__asm__ __volatile__("vmptrld %1; setbe %0" : "=q"(fail) : "m"(pa) : "cc", "memory");
+	if (!fail)
+		cpus[smp_processor_id()].current = v;
 	return fail ? -EIO : 0;
 }
 
-static void vmcs_clear(struct vcpu *v)
+static void vmclear(struct vcpu *v)
 {
 	uint64_t pa = (uint64_t)v->block;
+	struct vmx_cpu_state *c = &cpus[smp_processor_id()];
 
 	__asm__ __volatile__("vmclear %0" :: "m"(pa) : "cc", "memory");
+	((struct vmx_vcpu *)v->block)->launched = false;
+	if (c->current == v)
+		c->current = NULL;
+	if (c->root == v)
+		c->root = NULL;
 }
 
 /* ---------------------------------------------------------- EPT */
@@ -121,7 +143,7 @@ static uint64_t eptp(const struct vcpu *v)
 }
 
 /* Mappings of this VM's tables, guest-physical and combined (all VPIDs),
- * may be stale after a region change: flush them (28.3.3.1, 30.3). */
+ * may be stale: flush them (28.3.3.1, 30.3). */
 static void invept(uint64_t eptp_val)
 {
 	struct { uint64_t eptp, zero; } desc = { eptp_val, 0 };
@@ -181,12 +203,27 @@ int vmx_guest_setup(const uint64_t caps[CAP_COUNT])
 	/* External interrupts and NMIs end the guest's run: the host serves
 	 * them (25.2). HLT exits; MSR accesses exit through the bitmap. */
 	ctl.pin = adjust(PIN_EXT_INTR_EXITING | PIN_NMI_EXITING |
-			 (allowed(PIN_PREEMPTION_TIMER, pin) ? PIN_PREEMPTION_TIMER : 0), pin);
+			 (allowed(PIN_PREEMPTION_TIMER, pin) ? PIN_PREEMPTION_TIMER : 0) |
+			 (allowed(PIN_VIRTUAL_NMIS, pin) ? PIN_VIRTUAL_NMIS : 0), pin);
 	/* Without TRUE controls CR3-load/store exiting stay on (A.3.2): those
 	 * exits are emulated in cr_access(). */
-	ctl.proc = adjust(CPU_HLT_EXITING | CPU_MSR_BITMAPS | CPU_SECONDARY, proc);
+	/* MOV DR exits until the debug registers are live (x86/debugreg.h);
+	 * RDPMC (no PMU offered: #GP), MONITOR/MWAIT (#UD) and WBINVD/INVD
+	 * (done without touching the host's caches) exit. CR8 is the TPR
+	 * shadow's where the CPU has one, else its accesses exit. */
+	ctl.tpr_shadow = allowed(CPU_TPR_SHADOW, proc);
+	ctl.intr_window = allowed(CPU_INTR_WINDOW, proc);
+	ctl.nmi_window = allowed(CPU_NMI_WINDOW, proc) && allowed(PIN_VIRTUAL_NMIS, pin);
+	ctl.proc = adjust(CPU_HLT_EXITING | CPU_MSR_BITMAPS | CPU_SECONDARY | CPU_MOV_DR_EXITING |
+			  CPU_RDPMC_EXITING | CPU_MWAIT_EXITING | CPU_MONITOR_EXITING |
+			  CPU_TSC_OFFSETTING |
+			  (ctl.tpr_shadow ? CPU_TPR_SHADOW : CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING),
+			  proc);
 	ctl.proc2 = adjust(CPU2_EPT | CPU2_UNRESTRICTED |
-			   (allowed(CPU2_VPID, proc2) ? CPU2_VPID : 0), proc2);
+			   (allowed(CPU2_VPID, proc2) ? CPU2_VPID : 0) |
+			   (allowed(CPU2_WBINVD_EXITING, proc2) ? CPU2_WBINVD_EXITING : 0) |
+			   ((allowed(CPU2_RDTSCP, proc2) && (cpuid(0x80000001).edx & (1U << 27))) ?
+			    CPU2_RDTSCP : 0), proc2);
 	ctl.pat = allowed(EXIT_SAVE_PAT | EXIT_LOAD_PAT, exit) && allowed(ENTRY_LOAD_PAT, entry);
 	/* No acknowledge-interrupt-on-exit: the interrupt stays pending in the
 	 * local APIC and is taken by the host's IDT after the exit. */
@@ -200,6 +237,7 @@ int vmx_guest_setup(const uint64_t caps[CAP_COUNT])
 	ctl.cr0_mask = vmx_cr0_fixed0();
 	ctl.cr4_mask = vmx_cr4_fixed0() | CR4_VMXE;
 	ctl.timer = ctl.pin & PIN_PREEMPTION_TIMER ? timer_value(caps[CAP_MISC]) : 0;
+	ctl.timer_shift = caps[CAP_MISC] & 0x1f;
 	ctl.invept_single = ept & EPT_CAP_INVEPT_SINGLE;
 	if (ept & EPT_CAP_2M)
 		ept_format.max_leaf_level = ept & EPT_CAP_1G ? 2 : 1;
@@ -368,8 +406,11 @@ static void write_controls(struct vcpu *v)
 {
 	/* A child's I/O goes to the root (unconditional I/O exiting); the
 	 * root keeps its own ports: no I/O exits at all. */
+	struct vmx_vcpu *x = v->block;
+
+	x->proc = v->vm->is_root ? ctl.proc : ctl.proc | CPU_UNCOND_IO_EXITING;
 	vmwrite(PIN_CONTROLS, ctl.pin);
-	vmwrite(PROC_CONTROLS, v->vm->is_root ? ctl.proc : ctl.proc | CPU_UNCOND_IO_EXITING);
+	vmwrite(PROC_CONTROLS, x->proc);
 	vmwrite(PROC2_CONTROLS, ctl.proc2);
 	vmwrite(EXIT_CONTROLS, ctl.exit);
 	vmwrite(ENTRY_CONTROLS, ctl.entry);
@@ -384,6 +425,11 @@ static void write_controls(struct vcpu *v)
 	vmwrite(ENTRY_MSR_LOAD_COUNT, 0);
 	vmwrite(ENTRY_INTR_INFO, 0);
 	vmwrite(MSR_BITMAP, (uint64_t)msr_bitmap);
+	vmwrite(TSC_OFFSET, 0);
+	if (ctl.tpr_shadow) {
+		vmwrite(VIRTUAL_APIC_PAGE, (uint64_t)v->apic_page);
+		vmwrite(TPR_THRESHOLD, 0);
+	}
 	vmwrite(EPT_POINTER, eptp(v));
 	vmwrite(CR0_MASK, ctl.cr0_mask);
 	vmwrite(CR4_MASK, ctl.cr4_mask);
@@ -432,47 +478,133 @@ static void write_reset_state(struct vcpu *v)
 	vmwrite(GUEST_SYSENTER_EIP, 0);
 }
 
+/* Host state that differs between CPUs (GS base, TSS, GDT, IDT): written
+ * when the VMCS is loaded on a CPU; the rest is in write_controls(). */
+static void write_host_state(void)
+{
+	struct desc_ptr gdtr, idtr;
+
+	__asm__ __volatile__("sgdt %0; sidt %1" : "=m"(gdtr), "=m"(idtr));
+	vmwrite(HOST_CR0, read_cr0());
+	vmwrite(HOST_CR3, read_cr3());
+	vmwrite(HOST_CR4, read_cr4());
+	vmwrite(HOST_GS_BASE, rdmsr(MSR_GS_BASE));       /* the per-CPU area */
+	vmwrite(HOST_TR_BASE, (uint64_t)&this_cpu()->tss);
+	vmwrite(HOST_GDTR_BASE, gdtr.base);
+	vmwrite(HOST_IDTR_BASE, idtr.base);
+	vmwrite(HOST_IA32_EFER, rdmsr(MSR_EFER));
+}
+
+void vmx_vcpu_load(struct vcpu *v)
+{
+	unsigned long flags = local_irq_save();
+	struct vmx_cpu_state *c = &cpus[smp_processor_id()];
+
+	if (c->current != v) {
+		vmptrld(v);
+		write_host_state();
+	}
+	if (v->vm->is_root)
+		c->root = v;
+	local_irq_restore(flags);
+}
+
+void vmx_vcpu_put(struct vcpu *v)
+{
+	unsigned long flags = local_irq_save();
+	struct vmx_cpu_state *c = &cpus[smp_processor_id()];
+
+	vmclear(v);
+	if (c->root)                    /* the root vCPU this child ran for */
+		vmptrld(c->root);
+	local_irq_restore(flags);
+}
+
+/* Every VMCS active on this CPU to memory, before VMXOFF (24.11.1): the
+ * loaded ones reload and relaunch when their vCPU runs again. */
+void vmx_emergency_clear(void)
+{
+	struct vmx_cpu_state *c = &cpus[smp_processor_id()];
+
+	if (c->current)
+		vmclear(c->current);
+	if (c->root)
+		vmclear(c->root);
+}
+
+/* v's VMCS current on this CPU for an access: it is already (the running
+ * vCPU, the calling root's), or it is loaded nowhere (an idle child, a
+ * new vCPU) and is made current for the access, then cleared, and the
+ * VMCS that was current before is current again. */
+struct vmcs_ctx {
+	unsigned long flags;
+	struct vcpu *prev;
+	bool temporary;
+};
+
+static bool vmcs_enter(struct vcpu *v, struct vmcs_ctx *c)
+{
+	c->flags = local_irq_save();
+	c->prev = cpus[smp_processor_id()].current;
+	c->temporary = c->prev != v;
+	if (c->temporary && vmptrld(v)) {
+		local_irq_restore(c->flags);
+		return false;
+	}
+	return true;
+}
+
+static void vmcs_leave(struct vcpu *v, struct vmcs_ctx *c)
+{
+	if (c->temporary) {
+		vmclear(v);
+		if (c->prev)
+			vmptrld(c->prev);
+	}
+	local_irq_restore(c->flags);
+}
+
+#define WITH_VMCS(v, body)                                      \
+	do {                                                    \
+		struct vmcs_ctx ctx_;                           \
+		if (vmcs_enter(v, &ctx_)) {                     \
+			body;                                   \
+			vmcs_leave(v, &ctx_);                   \
+		}                                               \
+	} while (0)
+
 /* May run on any CPU: VMCLEAR initializes the region (24.11.3), VMPTRLD
  * makes it current here for the VMWRITEs, VMCLEAR flushes it again. */
 int vmx_vcpu_setup(struct vcpu *v)
 {
 	struct vmx_vcpu *x = v->block;
-	unsigned long flags = local_irq_save();
 	uint32_t revision = (uint32_t)vmx_revision();
-	int r;
+	struct vmcs_ctx c;
 
 	memset(x->vmcs, 0, sizeof(x->vmcs));
 	memcpy(x->vmcs, &revision, sizeof(revision));   /* 24.2 */
 	x->cr2 = x->star = x->lstar = x->cstar = x->sfmask = x->kernel_gs_base = 0;
-	vmcs_clear(v);
-	if ((r = vmcs_load(v))) {
-		local_irq_restore(flags);
-		return r;
-	}
+	x->launched = false;
+	v->fpu = &x->fpu;
+	vmclear(v);
+	if (!vmcs_enter(v, &c))
+		return -EIO;
 	write_controls(v);
 	write_reset_state(v);
-	vmcs_clear(v);
-	local_irq_restore(flags);
+	vmcs_leave(v, &c);
 	return 0;
 }
 
 void vmx_vcpu_teardown(struct vcpu *v)
 {
-	/* Nothing is current anywhere between operations: no VMCLEAR due. */
+	/* A vCPU loaded nowhere is not current anywhere (put cleared it); it
+	 * may still be some CPU's VPID owner. */
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		if (cpus[cpu].vpid_owner[v->vm->asid] == v)
+			__atomic_store_n(&cpus[cpu].vpid_owner[v->vm->asid], NULL, __ATOMIC_RELAXED);
 }
 
 /* ---------------------------------------------------------- accessors */
-
-/* Run body with v's VMCS current on this CPU, then flush it again. */
-#define WITH_VMCS(v, body)                                      \
-	do {                                                    \
-		unsigned long f_ = local_irq_save();            \
-		if (!vmcs_load(v)) {                            \
-			body;                                   \
-			vmcs_clear(v);                          \
-		}                                               \
-		local_irq_restore(f_);                          \
-	} while (0)
 
 /* Blocking by STI or MOV SS covers one instruction: not the next one
  * after the hypervisor moved RIP, and never with IF=0 (26.3.1.5). */
@@ -513,6 +645,53 @@ void vmx_get_sregs(struct vcpu *v, struct hv_sregs *s)
 void vmx_set_sregs(struct vcpu *v, const struct hv_sregs *s)
 {
 	WITH_VMCS(v, write_sregs(v, s));
+}
+
+uint64_t vmx_get_rip(struct vcpu *v)
+{
+	uint64_t rip = 0;
+
+	WITH_VMCS(v, rip = vmread(GUEST_RIP));
+	return rip;
+}
+
+void vmx_get_mode(struct vcpu *v, struct guest_mode *m)
+{
+	WITH_VMCS(v, {
+		m->cr0 = guest_view(GUEST_CR0, CR0_SHADOW, ctl.cr0_mask);
+		m->cr3 = vmread(GUEST_CR3);
+		m->cr4 = guest_view(GUEST_CR4, CR4_SHADOW, ctl.cr4_mask);
+		m->efer = vmread(GUEST_IA32_EFER);
+		m->rflags = vmread(GUEST_RFLAGS);
+		m->cs_base = vmread(GUEST_CS_BASE);
+		m->cs_attrib = attrib_from_ar((uint32_t)vmread(GUEST_CS_AR));
+		m->cpl = (vmread(GUEST_SS_AR) >> 5) & 3;
+	});
+}
+
+void vmx_get_dr67(struct vcpu *v, uint64_t *dr6, uint64_t *dr7)
+{
+	*dr6 = v->dr6;
+	WITH_VMCS(v, *dr7 = vmread(GUEST_DR7));
+}
+
+void vmx_set_dr67(struct vcpu *v, uint64_t dr6, uint64_t dr7)
+{
+	v->dr6 = dr6;
+	WITH_VMCS(v, vmwrite(GUEST_DR7, dr7));
+}
+
+uint64_t vmx_get_tsc_offset(struct vcpu *v)
+{
+	uint64_t off = 0;
+
+	WITH_VMCS(v, off = vmread(TSC_OFFSET));
+	return off;
+}
+
+void vmx_set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+	WITH_VMCS(v, vmwrite(TSC_OFFSET, offset));
 }
 
 void vmx_set_rip(struct vcpu *v, uint64_t rip)
@@ -575,37 +754,6 @@ static uint64_t *msr_slot(struct vmx_vcpu *x, uint32_t msr)
 	}
 }
 
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
-/* Memory types 0, 1, 4-7 in each byte (SDM Vol. 3A, 11.12.2). */
-static bool pat_valid(uint64_t pat)
-{
-	for (int i = 0; i < 8; i++, pat >>= 8)
-		if ((pat & 0xff) > 7 || (pat & 0xfe) == 2)
-			return false;
-	return true;
-}
-
-/* Values WRMSR itself would refuse with #GP: they would also fail VM entry
- * (26.3.1) or fault in the host's own WRMSR before it. */
-static bool msr_value_ok(uint32_t msr, uint64_t val)
-{
-	switch (msr) {
-	case MSR_FS_BASE: case MSR_GS_BASE: case MSR_KERNEL_GS_BASE:
-	case MSR_LSTAR: case MSR_CSTAR: case MSR_SYSENTER_ESP: case MSR_SYSENTER_EIP:
-		return canonical(val);
-	case MSR_SFMASK:
-		return !(val >> 32);
-	case MSR_PAT:
-		return pat_valid(val);
-	default:
-		return true;
-	}
-}
-
 /* SCE, LME, NXE may change; LMA follows CR0.PG; LME not while paging is
  * on (SDM Vol. 3A, 9.8.5). */
 static int write_efer(uint64_t val)
@@ -645,8 +793,6 @@ int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 
 	if (!slot && !field)
 		return -ENOENT;
-	if (!msr_value_ok(msr, val))
-		return -EINVAL;
 	if (slot)
 		*slot = val;
 	else if (msr == MSR_EFER)
@@ -754,6 +900,24 @@ static enum exit_kind cr_access(struct vcpu *v, uint64_t q, uint32_t len)
 		skip_instruction(len);
 		return EXIT_KIND_NONE;
 	}
+	/* CR8 without a TPR shadow: it is TPR[7:4] of the local APIC page
+	 * (SDM Vol. 3A, 10.8.6.1); bits above 3 are reserved (#GP). */
+	if (cr == 8 && type == 1) {
+		gpr_write(v, reg, v->apic_page[0x80 / 4] >> 4 & 0xf);
+		skip_instruction(len);
+		return EXIT_KIND_NONE;
+	}
+	if (cr == 8 && type == 0) {
+		uint64_t val = gpr_read(v, reg);
+
+		if (val >> 4) {
+			queue_exception(13, 0);
+			return EXIT_KIND_NONE;
+		}
+		v->apic_page[0x80 / 4] = (uint32_t)val << 4;
+		skip_instruction(len);
+		return EXIT_KIND_WINDOW;        /* a lower TPR may let an interrupt in */
+	}
 	if (type != 0)                          /* CLTS, LMSW: never trapped */
 		return EXIT_KIND_UNKNOWN;
 	if (cr == 0)
@@ -813,6 +977,8 @@ static enum exit_kind instruction_kind(uint32_t reason)
 	case VMX_EXIT_RDMSR: return EXIT_KIND_RDMSR;
 	case VMX_EXIT_WRMSR: return EXIT_KIND_WRMSR;
 	case VMX_EXIT_IO: return EXIT_KIND_IO;
+	case VMX_EXIT_XSETBV: return EXIT_KIND_XSETBV;
+	case VMX_EXIT_INVD: case VMX_EXIT_WBINVD: return EXIT_KIND_NOP;
 	default: return EXIT_KIND_UNKNOWN;
 	}
 }
@@ -833,10 +999,11 @@ static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 	uint64_t q = vmread(EXIT_QUALIFICATION);
 	uint32_t len = (uint32_t)vmread(EXIT_INSTRUCTION_LEN);
 
-	memset(e, 0, sizeof(*e));
 	e->hw_reason = reason;
 	e->info1 = q;
+	e->info2 = 0;
 	e->rip = vmread(GUEST_RIP);
+	e->next_rip = 0;
 	if (reason & EXIT_REASON_ENTRY_FAILED) {        /* bad guest state (26.7) */
 		e->kind = EXIT_KIND_INVALID;
 		return;
@@ -864,6 +1031,22 @@ static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 	case VMX_EXIT_PREEMPTION_TIMER:
 		e->kind = EXIT_KIND_NONE;       /* served by the host right after */
 		break;
+	case VMX_EXIT_INTR_WINDOW:
+	case VMX_EXIT_NMI_WINDOW:
+	case VMX_EXIT_TPR_BELOW_THRESHOLD:
+		e->kind = EXIT_KIND_WINDOW;
+		break;
+	case VMX_EXIT_DR:
+		e->kind = EXIT_KIND_DR;
+		break;
+	case VMX_EXIT_RDPMC:
+		e->kind = EXIT_KIND_GP;
+		break;
+	case VMX_EXIT_MONITOR:
+	case VMX_EXIT_MWAIT:
+	case VMX_EXIT_GETSEC:
+		e->kind = EXIT_KIND_UD;
+		break;
 	case VMX_EXIT_TRIPLE_FAULT:
 		e->kind = EXIT_KIND_SHUTDOWN;
 		break;
@@ -886,23 +1069,6 @@ static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 	}
 }
 
-/* Host state that differs between CPUs (GS base, TSS, GDT, IDT) or may
- * change; the rest is in write_controls(). */
-static void write_host_state(void)
-{
-	struct desc_ptr gdtr, idtr;
-
-	__asm__ __volatile__("sgdt %0; sidt %1" : "=m"(gdtr), "=m"(idtr));
-	vmwrite(HOST_CR0, read_cr0());
-	vmwrite(HOST_CR3, read_cr3());
-	vmwrite(HOST_CR4, read_cr4());
-	vmwrite(HOST_GS_BASE, rdmsr(MSR_GS_BASE));       /* the per-CPU area */
-	vmwrite(HOST_TR_BASE, (uint64_t)&this_cpu()->tss);
-	vmwrite(HOST_GDTR_BASE, gdtr.base);
-	vmwrite(HOST_IDTR_BASE, idtr.base);
-	vmwrite(HOST_IA32_EFER, rdmsr(MSR_EFER));
-}
-
 /* Guest state with no VMCS field, in the CPU only while the guest runs.
  * The host never uses SYSCALL, SWAPGS or CR2 outside a page fault, so
  * their host values need no restoring. */
@@ -923,33 +1089,81 @@ static void save_guest_extra(struct vmx_vcpu *x)
 	x->cr2 = read_cr2();
 }
 
-void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit)
+/*
+ * TLB policy (docs/cpu-state.md): guest-physical and combined mappings
+ * tagged with this VM's EPTP and VPID stay valid across entries unless the
+ * VM's nested mappings changed (a newer generation), the vCPU moved here
+ * from another CPU, or another vCPU of the VM (same VPID, other address
+ * space) entered on this CPU since. INVEPT single-context then drops the
+ * EPTP's mappings for every VPID (28.3.3.1).
+ */
+static void tlb_policy(struct vcpu *v, unsigned int cpu)
+{
+	uint64_t gen = __atomic_load_n(&v->vm->tlb_gen, __ATOMIC_ACQUIRE);
+	struct vcpu **owner = &cpus[cpu].vpid_owner[v->vm->asid];
+
+	if (v->last_cpu == (int)cpu && v->tlb_gen == gen && *owner == v)
+		return;
+	v->last_cpu = (int)cpu;
+	v->tlb_gen = gen;
+	*owner = v;
+	invept(eptp(v));
+}
+
+/* The VMX-preemption timer: the guest leaves by the deadline (its local
+ * APIC timer, the run budget) and at least every ~10 ms (timer_value()). */
+static void arm_preemption_timer(uint64_t deadline)
+{
+	uint64_t ticks = ctl.timer;
+
+	if (!ctl.timer)
+		return;
+	if (deadline) {
+		uint64_t now = rdtsc();
+
+		ticks = deadline > now ? (deadline - now) >> ctl.timer_shift : 0;
+		ticks = MIN(ticks, (uint64_t)ctl.timer);
+	}
+	vmwrite(GUEST_PREEMPTION_TIMER, ticks);
+}
+
+void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline)
 {
 	struct vmx_vcpu *x = v->block;
+	unsigned int cpu;
+	uint32_t proc;
 
-	/* Interrupts stay off from here to the exit: the VMCS is current and
-	 * CR2/KERNEL_GS_BASE hold the guest's values. */
+	/* Interrupts stay off from here to the exit: CR2/KERNEL_GS_BASE and
+	 * the debug registers hold the guest's values. */
 	__asm__ __volatile__("cli" ::: "memory");
-	memset(exit, 0, sizeof(*exit));
-	if (vmcs_load(v)) {
+	cpu = smp_processor_id();
+	if (cpus[cpu].current != v)     /* virtualization was off and on again */
+		vmx_vcpu_load(v);
+	tlb_policy(v, cpu);
+	proc = x->proc & ~CPU_MOV_DR_EXITING;
+	if (debugreg_enter(v, vmread(GUEST_DR7), true))
+		proc |= CPU_MOV_DR_EXITING;
+	if (proc != x->proc) {
+		x->proc = proc;
+		vmwrite(PROC_CONTROLS, proc);
+	}
+	arm_preemption_timer(deadline);
+	tsc_aux_load(v->tsc_aux);
+	load_guest_extra(x);
+	if (vmx_launch(&v->regs, x->launched)) {
+		/* VMfail (30.2): nothing of the guest ran. */
+		save_guest_extra(x);
+		debugreg_exit(v, true);
+		memset(exit, 0, sizeof(*exit));
 		exit->kind = EXIT_KIND_INVALID;
 		exit->hw_reason = ~0ULL;
+		exit->info2 = vmread(VM_INSTRUCTION_ERROR);
 	} else {
-		write_host_state();
-		invept(eptp(v));        /* regions may have changed since */
-		load_guest_extra(x);
-		if (vmx_launch(&v->regs)) {
-			/* VMfail (30.2): nothing of the guest ran. */
-			save_guest_extra(x);
-			exit->kind = EXIT_KIND_INVALID;
-			exit->hw_reason = ~0ULL;
-			exit->info2 = vmread(VM_INSTRUCTION_ERROR);
-		} else {
-			save_guest_extra(x);
-			requeue_event();
-			decode_exit(v, exit);
-		}
-		vmcs_clear(v);
+		x->launched = true;
+		save_guest_extra(x);
+		debugreg_exit(v, true);
+		requeue_event();
+		decode_exit(v, exit);
 	}
 	/* A VM exit clears RFLAGS.IF (27.5.3): take the interrupt that ended
 	 * the run, as svm_vcpu_enter does after STGI. */

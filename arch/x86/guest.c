@@ -1,0 +1,46 @@
+/* Guest state both backends switch the same way (x86/guest.h). */
+#include <x86/cpu.h>
+#include <x86/fpu.h>
+#include <x86/guest.h>
+#include "hv/cpuid.h"
+#include "hv/config.h"
+#include "hv/smp.h"
+
+#define MSR_TSC_AUX 0xc0000103
+
+/* What each CPU's TSC_AUX holds, plus one (0: not known yet). */
+static uint64_t tsc_aux_now[NR_CPUS];
+static int has_rdtscp = -1;
+
+void tsc_aux_load(uint64_t val)
+{
+	unsigned int cpu = smp_processor_id();
+
+	if (has_rdtscp < 0)
+		has_rdtscp = !!(cpuid(0x80000001).edx & (1U << 27));
+	if (has_rdtscp && tsc_aux_now[cpu] != val + 1) {
+		wrmsr(MSR_TSC_AUX, val);
+		tsc_aux_now[cpu] = val + 1;
+	}
+}
+
+static void host_cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4])
+{
+	struct cpuid_regs r = cpuid_count(leaf, sub);
+
+	out[0] = r.eax;
+	out[1] = r.ebx;
+	out[2] = r.ecx;
+	out[3] = r.edx;
+}
+
+void cpuid_default_init(void)
+{
+	struct cpuid_host_facts f = {
+		.xcr0_mask = fpu_has_xsave() ? fpu_guest_xcr0_mask() : 1,
+		.xsave_max_size = fpu_area_bytes(fpu_guest_xcr0_mask()),
+		.xsave = fpu_has_xsave(),
+	};
+
+	cpuid_build_default(&default_cpuid, host_cpuid, &f);
+}

@@ -45,7 +45,35 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-mgeneral-regs-only -fno-asynchronous-unwind-tables -MMD -MP
 GUEST_LIB := start.S guest_lib.c vmlib.c child.S
 GUEST_LIB_OBJS := $(GUEST_LIB:%=$(BUILD)/guest/%.o)
-GUESTS := root_demo root_test
+# Root programs: tests/guest/root_*.c, each its own ELF.
+GUESTS := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/root_*.c))
+
+# Child payloads in C: tests/guest/child_*.c with the child runtime in
+# tests/guest/crt/, linked flat (tests/guest/crt/child.ld) and embedded in
+# every root program as child_NAME_bin_start/_end.
+CHILD_CFLAGS := $(GUEST_CFLAGS) -Itests/guest/crt -mcmodel=small
+CHILD_CRT := $(wildcard tests/guest/crt/*.c tests/guest/crt/*.S)
+CHILD_CRT_OBJS := $(patsubst tests/guest/crt/%,$(BUILD)/guest/crt/%.o,$(CHILD_CRT))
+CHILDREN := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/child_*.c))
+CHILD_BLOBS := $(CHILDREN:%=$(BUILD)/guest/%.blob.o)
+
+$(BUILD)/guest/crt/%.c.o: tests/guest/crt/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CHILD_CFLAGS) -c $< -o $@
+$(BUILD)/guest/crt/%.S.o: tests/guest/crt/%.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -D__ASSEMBLY__ -Itests/guest/crt -g -c $< -o $@
+$(BUILD)/guest/child_%.c.o: tests/guest/child_%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CHILD_CFLAGS) -c $< -o $@
+$(BUILD)/guest/child_%.elf: $(BUILD)/guest/child_%.c.o $(CHILD_CRT_OBJS) tests/guest/crt/child.ld
+	$(Q)$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
+		-T tests/guest/crt/child.ld -o $@ $< $(CHILD_CRT_OBJS)
+$(BUILD)/guest/child_%.bin: $(BUILD)/guest/child_%.elf
+	$(Q)$(OBJCOPY) -O binary $< $@
+$(BUILD)/guest/child_%.blob.o: $(BUILD)/guest/child_%.bin
+	$(Q)printf '\t.section .rodata\n\t.balign 16\n\t.global child_%s_bin_start, child_%s_bin_end\nchild_%s_bin_start:\n\t.incbin "%s"\nchild_%s_bin_end:\n' $* $* $* $< $* > $(@:.o=.S)
+	$(Q)$(CC) -c $(@:.o=.S) -o $@
 
 $(BUILD)/guest/%.c.o: tests/guest/%.c
 	@mkdir -p $(dir $@)
@@ -55,10 +83,10 @@ $(BUILD)/guest/%.S.o: tests/guest/%.S
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GUESTAS $<")
 	$(Q)$(CC) -D__ASSEMBLY__ -g -c $< -o $@
-$(BUILD)/guest/%.elf: $(BUILD)/guest/%.c.o $(GUEST_LIB_OBJS) tests/guest/guest.ld
+$(BUILD)/guest/root_%.elf: $(BUILD)/guest/root_%.c.o $(GUEST_LIB_OBJS) $(CHILD_BLOBS) tests/guest/guest.ld
 	@$(if $(Q),echo "  GUESTLD $@")
 	$(Q)$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
-		-T tests/guest/guest.ld -o $@ $< $(GUEST_LIB_OBJS)
+		-T tests/guest/guest.ld -o $@ $< $(GUEST_LIB_OBJS) $(CHILD_BLOBS)
 
 guests: $(GUESTS:%=$(BUILD)/guest/%.elf)
 

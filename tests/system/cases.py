@@ -295,5 +295,19 @@ def root_cases():
     ]
 
 
+def extra_cases():
+    """Cases from tests/system/cases_*.py: each module has a cases() list."""
+    import glob
+    import importlib
+    import os
+    out = []
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in sorted(glob.glob(os.path.join(here, "cases_*.py"))):
+        mod = importlib.import_module(os.path.basename(path)[:-3])
+        out += mod.cases()
+    return out
+
+
 def all_cases():
-    return boot_cases() + smp_cases() + virt_cases() + slab_cases() + root_cases()
+    return boot_cases() + smp_cases() + virt_cases() + slab_cases() + root_cases() + \
+        extra_cases()

@@ -82,11 +82,18 @@ static enum exit_action handle_npf(struct vcpu *v, const struct vm_exit_info *e)
 	return EXIT_TO_ROOT;
 }
 
+/* HLT: the root idles the CPU; a vCPU with a local APIC sleeps in the
+ * hypervisor until something wakes it (vcpu_run.c); without one, its root
+ * decides (API version 1). */
 static enum exit_action handle_hlt(struct vcpu *v, const struct vm_exit_info *e)
 {
 	advance(v, e);
 	if (v->vm->is_root) {
 		root_idle();                    /* until the next interrupt */
+		return EXIT_RESUME;
+	}
+	if (v->lapic) {
+		v->mp_state = HV_MP_HALTED;
 		return EXIT_RESUME;
 	}
 	exit_to_root(v, HV_EXIT_HLT, e->rip);

@@ -9,6 +9,8 @@
 #include "hv/cpu_hotplug.h"
 #include "hv/cpuid.h"
 #include "hv/debugcon.h"
+#include "hv/devops.h"
+#include "hv/irqchip.h"
 #include "hv/errno.h"
 #include "hv/guest_mem.h"
 #include "hv/handle.h"
@@ -279,6 +281,46 @@ static int64_t decode_vm_stats(struct hc_ctx *c)
 	return decode_vm_ptr(c, sizeof(struct hv_vm_stats));
 }
 
+static int64_t decode_any_vcpu(struct hc_ctx *c)
+{
+	c->vcpu = handle_get(&vcpu_table, c->r->arg[0]);
+	return c->vcpu ? 0 : -HV_ENOENT;
+}
+
+static int64_t decode_irq_line(struct hc_ctx *c)
+{
+	if (decode_vm(c))
+		return -HV_ENOENT;
+	if (!c->vm->irqchip)
+		return -HV_ENODEV;
+	return c->r->arg[1] < VIOAPIC_PINS && c->r->arg[2] <= 1 ? 0 : -HV_EINVAL;
+}
+
+/* Vectors 0-31 are exceptions, not interrupts (SDM Vol. 3A, 6.2). */
+static int64_t decode_interrupt(struct hc_ctx *c)
+{
+	int64_t r = decode_any_vcpu(c);
+
+	return r ? r : c->r->arg[1] >= 32 && c->r->arg[1] <= 255 ? 0 : -HV_EINVAL;
+}
+
+static int64_t decode_set_mp_state(struct hc_ctx *c)
+{
+	int64_t r = decode_vcpu(c);
+
+	if (r)
+		return r;
+	switch (c->r->arg[1]) {
+	case HV_MP_RUNNABLE: case HV_MP_UNINITIALIZED: case HV_MP_INIT_RECEIVED:
+	case HV_MP_SIPI_RECEIVED:
+		return 0;
+	case HV_MP_HALTED:                      /* only a local APIC wakes it */
+		return c->vcpu->lapic ? 0 : -HV_EINVAL;
+	default:
+		return -HV_EINVAL;
+	}
+}
+
 #define CONSOLE_MAX 4096
 
 /* A buffer in root memory (it may cross pages: root memory is identity-mapped). */
@@ -359,6 +401,8 @@ static int64_t invoke_check_cap(struct hc_ctx *c)
 	case HV_CAP_VM_STATS: return HV_STAT_COUNT;
 	case HV_CAP_CONSOLE: return CONSOLE_MAX;
 	case HV_CAP_RUN_BUDGET: return 1;
+	case HV_CAP_IRQCHIP: return devops_find(0x11) ? VIOAPIC_PINS : 0;
+	case HV_CAP_MP_STATE: return 1;
 	default: return 0;
 	}
 }
@@ -618,6 +662,58 @@ static int64_t invoke_console_input(struct hc_ctx *c)
 	return (int64_t)c->r->arg[1];
 }
 
+static int64_t invoke_create_irqchip(struct hc_ctx *c)
+{
+	int r = irqchip_create(c->vm);
+
+	return r == -EBUSY ? -HV_EBUSY : r == -EEXIST ? -HV_EEXIST : r == -ENODEV ? -HV_ENODEV :
+	       r ? -HV_ENOMEM : 0;
+}
+
+static int64_t invoke_irq_line(struct hc_ctx *c)
+{
+	return irqchip_set_line(c->vm, (unsigned int)c->r->arg[1], c->r->arg[2]) ? -HV_EINVAL : 0;
+}
+
+static int64_t invoke_interrupt(struct hc_ctx *c)
+{
+	irqchip_interrupt(c->vcpu, (uint8_t)c->r->arg[1]);
+	return 0;
+}
+
+static int64_t invoke_nmi(struct hc_ctx *c)
+{
+	vcpu_request(c->vcpu, VCPU_REQ_NMI);
+	vcpu_kick(c->vcpu);
+	return 0;
+}
+
+static int64_t invoke_get_mp_state(struct hc_ctx *c)
+{
+	return __atomic_load_n(&c->vcpu->mp_state, __ATOMIC_ACQUIRE);
+}
+
+/* UNINITIALIZED waits for INIT, INIT_RECEIVED for a SIPI: here both wait
+ * for the SIPI that an INIT-SIPI-SIPI sequence brings. SIPI_RECEIVED
+ * starts the vCPU where its registers already are. */
+static int64_t invoke_set_mp_state(struct hc_ctx *c)
+{
+	uint32_t s = (uint32_t)c->r->arg[1];
+
+	c->vcpu->mp_state = s == HV_MP_UNINITIALIZED ? HV_MP_INIT_RECEIVED :
+			    s == HV_MP_SIPI_RECEIVED ? HV_MP_RUNNABLE : s;
+	return 0;
+}
+
+/* Like a signal to a KVM vCPU thread: the run ends with HV_EXIT_KICKED
+ * now, or at the next HC_RUN if the vCPU is not running. */
+static int64_t invoke_kick(struct hc_ctx *c)
+{
+	vcpu_request(c->vcpu, VCPU_REQ_KICK);
+	vcpu_kick(c->vcpu);
+	return 0;
+}
+
 static int64_t invoke_reboot(struct hc_ctx *c)
 {
 	hv_reboot(c->r->arg[0] == HV_REBOOT_POWEROFF ? REBOOT_POWEROFF : REBOOT_RESET);
@@ -650,6 +746,14 @@ static const struct hc_desc hypercalls[HC_COUNT] = {
 	[HC_GET_DEBUGREGS] = { "get_debugregs", false, true, decode_debugregs, invoke_get_debugregs },
 	[HC_SET_DEBUGREGS] = { "set_debugregs", false, true, decode_set_debugregs,
 			       invoke_set_debugregs },
+	[HC_CREATE_IRQCHIP] = { "create_irqchip", false, true, decode_vm, invoke_create_irqchip },
+	[HC_IRQ_LINE] = { "irq_line", false, true, decode_irq_line, invoke_irq_line },
+	[HC_INTERRUPT] = { "interrupt", false, true, decode_interrupt, invoke_interrupt },
+	[HC_NMI] = { "nmi", false, true, decode_any_vcpu, invoke_nmi },
+	[HC_GET_MP_STATE] = { "get_mp_state", false, true, decode_any_vcpu, invoke_get_mp_state },
+	[HC_SET_MP_STATE] = { "set_mp_state", false, true, decode_set_mp_state,
+			      invoke_set_mp_state },
+	[HC_KICK] = { "kick", false, true, decode_any_vcpu, invoke_kick },
 	[HC_VM_STATS] = { "vm_stats", false, true, decode_vm_stats, invoke_vm_stats },
 	[HC_CONSOLE_WRITE] = { "console_write", false, false, decode_console, invoke_console_write },
 	[HC_CONSOLE_READ] = { "console_read", false, false, decode_console, invoke_console_read },

@@ -1,6 +1,7 @@
 /* The run loops of root and child vCPUs. */
 #include "hv/debugcon.h"
 #include "hv/exits.h"
+#include "hv/irqchip.h"
 #include "hv/errno.h"
 #include "hv/preempt.h"
 #include "hv/printk.h"
@@ -10,6 +11,7 @@
 #include "hv/virt_init.h"
 #include "hv/vm.h"
 #include <x86/fpu.h>
+#include <x86/hosttimer.h>
 
 /* While virtualization is off here (suspend, reboot), guests wait. */
 static void wait_until_wanted(void)
@@ -44,15 +46,54 @@ static void finish_pending(struct vcpu *v)
 	v->pending = PENDING_NONE;
 }
 
-void vcpu_request(struct vcpu *v, uint32_t req)
+static uint64_t now(void)
 {
-	__atomic_fetch_or(&v->requests, req, __ATOMIC_ACQ_REL);
+	return __builtin_ia32_rdtsc();
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+	return !a ? b : !b ? a : MIN(a, b);
+}
+
+/*
+ * A vCPU that is not runnable (halted, waiting for SIPI) waits here, in
+ * the hypervisor, not in its root: HLT with interrupts on until an
+ * interrupt it would take, a request, its timer or the run's end (budget,
+ * kick). The host timer is armed for the nearer of the deadlines; a kick
+ * from another CPU is an IPI and ends the HLT too.
+ */
+static enum { WAIT_WOKE, WAIT_BUDGET, WAIT_KICK } wait_for_event(struct vcpu *v, uint64_t deadline)
+{
+	for (;;) {
+		uint64_t event;
+
+		__asm__ __volatile__("cli" ::: "memory");
+		if (__atomic_load_n(&v->requests, __ATOMIC_ACQUIRE) & VCPU_REQ_KICK)
+			return WAIT_KICK;
+		irqchip_process_requests(v);
+		if (v->mp_state == HV_MP_RUNNABLE)
+			return WAIT_WOKE;
+		if (irqchip_wakeup_pending(v)) {
+			if (v->mp_state == HV_MP_HALTED)
+				v->mp_state = HV_MP_RUNNABLE;
+			v->vm->stat[HV_STAT_HALT_WAKEUPS]++;
+			return WAIT_WOKE;
+		}
+		if (deadline && now() >= deadline)
+			return WAIT_BUDGET;
+		event = earliest(deadline, irqchip_next_event(v));
+		hosttimer_set_deadline(event);
+		/* STI's shadow makes STI; HLT atomic: an interrupt that
+		 * arrives after the checks above still ends the HLT. */
+		__asm__ __volatile__("sti; hlt; cli" ::: "memory");
+	}
 }
 
 int vcpu_run_child(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_t flags)
 {
 	struct vm_exit_info e;
-	uint64_t deadline = budget ? __builtin_ia32_rdtsc() + budget : 0;
+	uint64_t deadline = budget ? now() + budget : 0;
 
 	finish_pending(v);
 	/* The caller's x87/SSE/AVX state and XCR0 out, the child's in: the
@@ -63,16 +104,31 @@ int vcpu_run_child(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_
 		enum exit_action a;
 
 		wait_until_wanted();
+		irqchip_process_requests(v);
+		if (v->mp_state != HV_MP_RUNNABLE) {
+			if (flags & HV_RUN_NO_BLOCK) {
+				exit_to_root(v, HV_EXIT_HLT, virt_ops->get_rip(v));
+				break;
+			}
+			int w = wait_for_event(v, deadline);
+
+			if (w == WAIT_BUDGET) {
+				exit_to_root(v, HV_EXIT_TIMEOUT, virt_ops->get_rip(v));
+				break;
+			}
+			/* WAIT_KICK: reported right below. */
+		}
 		if (__atomic_load_n(&v->requests, __ATOMIC_ACQUIRE) & VCPU_REQ_KICK) {
 			__atomic_fetch_and(&v->requests, ~VCPU_REQ_KICK, __ATOMIC_ACQ_REL);
 			exit_to_root(v, HV_EXIT_KICKED, virt_ops->get_rip(v));
 			break;
 		}
-		if (deadline && __builtin_ia32_rdtsc() >= deadline) {
+		if (deadline && now() >= deadline) {
 			exit_to_root(v, HV_EXIT_TIMEOUT, virt_ops->get_rip(v));
 			break;
 		}
-		virt_ops->vcpu_enter(v, &e, deadline);
+		irqchip_inject(v);
+		virt_ops->vcpu_enter(v, &e, earliest(deadline, irqchip_next_event(v)));
 		a = exit_dispatch(v, &e);
 		if (a == EXIT_RESUME)
 			continue;
@@ -88,6 +144,7 @@ int vcpu_run_child(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_
 		}
 		break;
 	}
+	hosttimer_set_deadline(0);
 	preempt_sched_out(v);
 	fpu_switch(v->fpu, caller ? caller->fpu : NULL);
 	return 0;

@@ -13,6 +13,7 @@
 #include "hv/errno.h"
 #include "hv/events.h"
 #include "hv/hypercall.h"
+#include "hv/irqchip.h"
 #include "hv/kmalloc.h"
 #include "hv/notifier.h"
 #include "hv/panic.h"
@@ -282,15 +283,29 @@ static void virt_debug_exit(void)
 
 /* ------------------------------------------------------------ stage 14 */
 
-/* The one device type offered to VMs: writes to port 0xe9 end up on the
- * hypervisor's console. */
+/* The registry of device models VMs can be given (kvm_vfio_ops_init's
+ * place): the local APIC and IOAPIC (hv/irqchip.c), and the debug port
+ * (writes to port 0xe9 end up on the hypervisor's console). Without it
+ * HC_CREATE_IRQCHIP answers -HV_ENODEV and VMs run as in API version 1. */
 static struct dev_ops debugport_devops = { .name = "debug-port", .type = 1 };
 
 static int devops_init(void)
 {
+	int r;
+
 	if (fail_inject_hit(STAGE_DEVOPS, -1))
 		return ERR(-ENOMEM);
-	return devops_register(&debugport_devops);
+	if ((r = devops_register(&debugport_devops)))
+		return r;
+	if ((r = irqchip_devops_register()))
+		devops_unregister(&debugport_devops);
+	return r;
+}
+
+static void devops_exit(void)
+{
+	irqchip_devops_unregister();
+	devops_unregister(&debugport_devops);
 }
 
 /* ------------------------------------------------------------ panic */
@@ -407,7 +422,7 @@ int virt_init(void)
 
 out_undevops:
 	undo(STAGE_DEVOPS);
-	devops_unregister(&debugport_devops);
+	devops_exit();
 	undo(STAGE_DEBUG);
 	virt_debug_exit();
 out_undebug:
@@ -461,7 +476,7 @@ void virt_exit(void)
 	hypercall_set_accepting(false);
 	panic_cpu_hook = NULL;
 	virt_disable_all();
-	devops_unregister(&debugport_devops);
+	devops_exit();
 	virt_debug_exit();
 	preempt_ops_set(NULL);
 	syscore_unregister(&virt_syscore_ops);
@@ -486,7 +501,9 @@ int virt_ops_validate(const struct virt_ops *ops)
 		OP(vcpu_setup), OP(vcpu_teardown), OP(vcpu_load), OP(vcpu_put), OP(vcpu_enter),
 		OP(get_regs), OP(set_regs), OP(get_sregs), OP(set_sregs), OP(get_rip), OP(set_rip),
 		OP(get_mode), OP(inject_exception), OP(msr_read), OP(msr_write), OP(get_dr67),
-		OP(set_dr67), OP(get_tsc_offset), OP(set_tsc_offset),
+		OP(set_dr67), OP(get_tsc_offset), OP(set_tsc_offset), OP(event_queued),
+		OP(irq_window_open), OP(nmi_window_open), OP(inject_irq), OP(inject_nmi),
+		OP(request_window),
 #undef OP
 	};
 

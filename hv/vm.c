@@ -264,3 +264,8 @@ void vcpu_destroy(struct vcpu *v)
 	kfree(v);
 	__atomic_fetch_sub(&vcpu_count, 1, __ATOMIC_RELAXED);
 }
+
+void vcpu_request(struct vcpu *v, uint32_t req)
+{
+	__atomic_fetch_or(&v->requests, req, __ATOMIC_ACQ_REL);
+}

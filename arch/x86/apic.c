@@ -177,20 +177,35 @@ void apic_send_nmi_all_but_self(void)
 	icr_send(0, ICR_NMI | ICR_ASSERT | ICR_ALL_BUT_SELF);
 }
 
-/* A periodic tick on the calling CPU, so an idle CPU that polls something
- * (the serial console) wakes from HLT. Calibrated against the TSC. */
-void apic_timer_periodic(uint8_t vector, unsigned int period_us)
-{
-	uint32_t ticks;
+/* APIC timer ticks per millisecond at divide-by-16, measured against the
+ * TSC once: every CPU's timer runs from the same bus clock. */
+static uint64_t timer_ticks_per_ms;
 
+static void timer_calibrate(void)
+{
 	apic_write(APIC_TIMER_DIV, 0x3);                /* divide by 16 */
-	apic_write(APIC_LVT_TIMER, LVT_MASKED | vector);
+	apic_write(APIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
 	apic_write(APIC_TIMER_INIT, 0xffffffff);
 	udelay(1000);
-	ticks = 0xffffffff - apic_read(APIC_TIMER_CUR);  /* per millisecond */
+	timer_ticks_per_ms = 0xffffffff - apic_read(APIC_TIMER_CUR);
 	apic_write(APIC_TIMER_INIT, 0);
-	if (!ticks)
-		ticks = 1000;
-	apic_write(APIC_LVT_TIMER, LVT_PERIODIC | vector);
-	apic_write(APIC_TIMER_INIT, (uint32_t)((uint64_t)ticks * period_us / 1000));
+	if (!timer_ticks_per_ms)
+		timer_ticks_per_ms = 1000;
+}
+
+void apic_timer_oneshot(uint8_t vector, uint64_t tsc_delta)
+{
+	uint64_t khz = tsc_khz() ? tsc_khz() : 1000000, ticks;
+
+	if (!timer_ticks_per_ms)
+		timer_calibrate();
+	ticks = tsc_delta * timer_ticks_per_ms / khz;
+	apic_write(APIC_TIMER_DIV, 0x3);
+	apic_write(APIC_LVT_TIMER, vector);             /* one-shot, unmasked */
+	apic_write(APIC_TIMER_INIT, (uint32_t)MIN(MAX(ticks, 1ULL), 0xffffffffULL));
+}
+
+void apic_timer_stop(void)
+{
+	apic_write(APIC_TIMER_INIT, 0);
 }

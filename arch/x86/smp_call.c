@@ -66,6 +66,20 @@ static bool call_ipi(struct trap_frame *tf)
 	return true;
 }
 
+/* A kick only has to end the guest's run or an idle HLT: the vCPU loop
+ * looks at what changed. */
+static bool kick_ipi(struct trap_frame *tf)
+{
+	apic_eoi();
+	return true;
+}
+
+void smp_kick(unsigned int cpu)
+{
+	if (cpu != smp_processor_id() && apic_send_ipi(cpu_apic_id[cpu], VEC_KICK))
+		pr_warn("smp: kick to CPU %u not accepted by the local APIC\n", cpu);
+}
+
 static bool spurious_ipi(struct trap_frame *tf)
 {
 	return true;            /* spurious: no EOI (SDM Vol. 3A, 10.9) */
@@ -82,6 +96,7 @@ void smp_call_init(void);
 void smp_call_init(void)
 {
 	trap_register(VEC_CALL_FUNCTION, call_ipi);
+	trap_register(VEC_KICK, kick_ipi);
 	trap_register(VEC_SPURIOUS_APIC, spurious_ipi);
 	trap_register(VEC_APIC_ERROR, apic_error_irq);
 }

@@ -39,6 +39,8 @@ int smp_call_function_single(unsigned int cpu, smp_call_fn fn, void *arg, bool w
  * CPU's return value, or -ETIMEDOUT for a CPU that did not answer. Returns
  * 0 when every CPU answered, else -ETIMEDOUT.
  */
+/* Interrupt another CPU (no call): a guest it runs exits, a HLT ends. */
+void smp_kick(unsigned int cpu);
 /* Run a call posted to this CPU now, if there is one: for code that spins
  * with interrupts off (a lock another CPU holds while it calls us). */
 void smp_call_serve(void);

@@ -105,6 +105,19 @@ struct virt_ops {
 	/* DR6 (SVM keeps it in the VMCB) and DR7. */
 	void (*get_dr67)(struct vcpu *v, uint64_t *dr6, uint64_t *dr7);
 	void (*set_dr67)(struct vcpu *v, uint64_t dr6, uint64_t dr7);
+	/* Interrupt injection (docs/interrupts.md). event_queued: something
+	 * is already set for the next entry (a re-delivery, an exception).
+	 * The windows: an external interrupt / NMI could be taken now (RFLAGS.IF
+	 * and no STI/MOV SS shadow; no NMI in progress). request_window: exit
+	 * as soon as one opens; tpr_class: the priority class of an interrupt
+	 * the guest's TPR holds back (exit when the TPR drops below it), -1:
+	 * none. Called before every entry with what is wanted now. */
+	bool (*event_queued)(struct vcpu *v);
+	bool (*irq_window_open)(struct vcpu *v);
+	bool (*nmi_window_open)(struct vcpu *v);
+	void (*inject_irq)(struct vcpu *v, uint8_t vector);
+	void (*inject_nmi)(struct vcpu *v);
+	void (*request_window)(struct vcpu *v, bool irq, bool nmi, int tpr_class);
 	/* Guest TSC = host TSC + offset. */
 	uint64_t (*get_tsc_offset)(struct vcpu *v);
 	void (*set_tsc_offset)(struct vcpu *v, uint64_t offset);

@@ -115,6 +115,9 @@ static uint64_t host_dr6, host_dr7 = 0x400;
 static void g_get_dr67(struct vcpu *v, uint64_t *dr6, uint64_t *dr7) { *dr6 = host_dr6; *dr7 = host_dr7; }
 static void g_set_dr67(struct vcpu *v, uint64_t dr6, uint64_t dr7) { host_dr6 = dr6; host_dr7 = dr7; }
 static uint64_t g_get_tsc(struct vcpu *v) { return 0; }
+static bool g_false(struct vcpu *v) { return false; }
+static void g_inject_irq(struct vcpu *v, uint8_t vec) { }
+static void g_request(struct vcpu *v, bool irq, bool nmi, int tpr) { }
 static void g_set_tsc(struct vcpu *v, uint64_t o) { }
 
 void host_fill_guest_ops(struct virt_ops *o)
@@ -142,6 +145,12 @@ void host_fill_guest_ops(struct virt_ops *o)
 	o->set_dr67 = g_set_dr67;
 	o->get_tsc_offset = g_get_tsc;
 	o->set_tsc_offset = g_set_tsc;
+	o->event_queued = g_false;
+	o->irq_window_open = g_false;
+	o->nmi_window_open = g_false;
+	o->inject_irq = g_inject_irq;
+	o->inject_nmi = g_vcpu;
+	o->request_window = g_request;
 }
 
 void arch_reset(enum reboot_action action)

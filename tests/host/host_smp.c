@@ -86,6 +86,13 @@ int smp_call_function_single(unsigned int cpu, smp_call_fn fn, void *arg, bool w
 	return wait ? r : 0;
 }
 
+int host_kicks;
+
+void smp_kick(unsigned int cpu)
+{
+	host_kicks++;
+}
+
 /* Calls run in the caller's thread: nothing is ever waiting. */
 void smp_call_serve(void)
 {

@@ -6,6 +6,7 @@
 #include <x86/debugreg.h>
 #include <x86/fpu.h>
 #include <x86/guest.h>
+#include <x86/hosttimer.h>
 #include "hv/errno.h"
 #include "hv/gpt.h"
 #include "hv/page_alloc.h"
@@ -297,6 +298,60 @@ void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 				((uint64_t)error << 32);
 }
 
+/* ---------------------------------------------------------- injection */
+
+bool svm_event_queued(struct vcpu *v)
+{
+	return F64(v, VMCB_EVENTINJ) & EVENT_VALID;
+}
+
+bool svm_irq_window_open(struct vcpu *v)
+{
+	return (F64(v, VMCB_RFLAGS) & (1 << 9)) && !(F64(v, VMCB_INT_SHADOW) & 1);
+}
+
+bool svm_nmi_window_open(struct vcpu *v)
+{
+	return !v->nmi_blocked && !(F64(v, VMCB_INT_SHADOW) & 1);
+}
+
+void svm_inject_irq(struct vcpu *v, uint8_t vector)
+{
+	F64(v, VMCB_EVENTINJ) = vector | EVENT_TYPE_INTR | EVENT_VALID;
+}
+
+/* NMIs stay blocked until the handler's IRET (APM 15.21.4): intercept it. */
+void svm_inject_nmi(struct vcpu *v)
+{
+	F64(v, VMCB_EVENTINJ) = 2 | EVENT_TYPE_NMI | EVENT_VALID;
+	v->nmi_blocked = true;
+	F32(v, VMCB_INTERCEPT_MISC1) |= ICPT_IRET;
+}
+
+/*
+ * An interrupt window is a virtual interrupt (V_IRQ) the guest would take:
+ * with V_INTR_MASKING its own IF, interrupt shadow and V_TPR decide, and
+ * the VINTR intercept exits instead of delivering it (APM 15.21.4). With
+ * V_IGN_TPR clear and the held-back class as priority, it also exits once
+ * the guest lowers CR8 (V_TPR) below that class.
+ */
+void svm_request_window(struct vcpu *v, bool irq, bool nmi, int tpr_class)
+{
+	uint64_t vintr = F64(v, VMCB_VINTR) & ~(VINTR_IRQ | VINTR_IGN_TPR |
+						(0xfULL << VINTR_PRIO_SHIFT));
+
+	if (irq)
+		vintr |= VINTR_IRQ | VINTR_IGN_TPR | (0xfULL << VINTR_PRIO_SHIFT);
+	else if (tpr_class > 0)
+		vintr |= VINTR_IRQ | ((uint64_t)tpr_class << VINTR_PRIO_SHIFT);
+	F64(v, VMCB_VINTR) = vintr;
+	if (vintr & VINTR_IRQ)
+		F32(v, VMCB_INTERCEPT_MISC1) |= ICPT_VINTR;
+	else
+		F32(v, VMCB_INTERCEPT_MISC1) &= ~ICPT_VINTR;
+	(void)nmi;                      /* the IRET intercept is on while one is blocked */
+}
+
 void svm_get_dr67(struct vcpu *v, uint64_t *dr6, uint64_t *dr7)
 {
 	*dr6 = F64(v, VMCB_DR6);
@@ -531,6 +586,11 @@ void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 	F32(v, VMCB_TLB_CONTROL) = tlb_control(v, cpu);
 	F64(v, VMCB_CLEAN) = 0;
 	F64(v, VMCB_RAX) = v->regs.rax;
+	if (v->lapic)                   /* CR8 of the guest is its APIC's TPR */
+		F64(v, VMCB_VINTR) = (F64(v, VMCB_VINTR) & ~VINTR_TPR_MASK) |
+				     (v->apic_page[0x80 / 4] >> 4 & 0xf);
+	if (deadline)
+		hosttimer_set_deadline(deadline);
 	tsc_aux_load(v->tsc_aux);
 	/*
 	 * With V_INTR_MASKING the host's RFLAGS.IF at VMRUN decides whether a
@@ -544,7 +604,8 @@ void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 	__asm__ __volatile__("stgi; cli" ::: "memory");
 	debugreg_exit(v, false);
 	v->regs.rax = F64(v, VMCB_RAX);
+	if (v->lapic)
+		v->apic_page[0x80 / 4] = (uint32_t)(F64(v, VMCB_VINTR) & 0xf) << 4;
 	requeue_event(v);
 	decode_exit(v, exit);
-	(void)deadline;
 }

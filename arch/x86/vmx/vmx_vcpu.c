@@ -669,6 +669,58 @@ void vmx_get_mode(struct vcpu *v, struct guest_mode *m)
 	});
 }
 
+/* ---------------------------------------------------------- injection */
+
+/* These run on the vCPU being entered: its VMCS is current. */
+bool vmx_event_queued(struct vcpu *v)
+{
+	return vmread(ENTRY_INTR_INFO) & INTR_INFO_VALID;
+}
+
+bool vmx_irq_window_open(struct vcpu *v)
+{
+	return (vmread(GUEST_RFLAGS) & RFLAGS_IF) &&
+	       !(vmread(GUEST_INTERRUPTIBILITY) & (BLOCKING_BY_STI | BLOCKING_BY_MOV_SS));
+}
+
+bool vmx_nmi_window_open(struct vcpu *v)
+{
+	return !(vmread(GUEST_INTERRUPTIBILITY) &
+		 (BLOCKING_BY_NMI | BLOCKING_BY_STI | BLOCKING_BY_MOV_SS));
+}
+
+void vmx_inject_irq(struct vcpu *v, uint8_t vector)
+{
+	vmwrite(ENTRY_INTR_INFO, vector | (INTR_TYPE_EXT_INTR << 8) | INTR_INFO_VALID);
+}
+
+/* With virtual NMIs the CPU blocks further NMIs until the handler's IRET
+ * (24.6.1, 26.6.1.2). */
+void vmx_inject_nmi(struct vcpu *v)
+{
+	vmwrite(ENTRY_INTR_INFO, 2 | (INTR_TYPE_NMI << 8) | INTR_INFO_VALID);
+}
+
+/* Interrupt- and NMI-window exiting (24.6.2) and, with a TPR shadow, the
+ * TPR threshold: an exit once the guest's CR8 drops below the class of
+ * the interrupt it holds back (29.1.2). */
+void vmx_request_window(struct vcpu *v, bool irq, bool nmi, int tpr_class)
+{
+	struct vmx_vcpu *x = v->block;
+	uint32_t proc = x->proc & ~(CPU_INTR_WINDOW | CPU_NMI_WINDOW);
+
+	if (irq && ctl.intr_window)
+		proc |= CPU_INTR_WINDOW;
+	if (nmi && ctl.nmi_window)
+		proc |= CPU_NMI_WINDOW;
+	if (proc != x->proc) {
+		x->proc = proc;
+		vmwrite(PROC_CONTROLS, proc);
+	}
+	if (ctl.tpr_shadow)
+		vmwrite(TPR_THRESHOLD, tpr_class > 0 ? (uint32_t)tpr_class : 0);
+}
+
 void vmx_get_dr67(struct vcpu *v, uint64_t *dr6, uint64_t *dr7)
 {
 	*dr6 = v->dr6;

@@ -6,6 +6,7 @@
 
 #define VEC_TIMER         0xef  /* local APIC timer tick */
 #define VEC_CALL_FUNCTION 0xf1  /* cross-CPU function call */
+#define VEC_KICK          0xf2  /* a vCPU has something new: leave the guest */
 #define VEC_APIC_ERROR    0xfe
 #define VEC_SPURIOUS_APIC 0xff
 
@@ -26,7 +27,9 @@ int apic_send_nmi(uint32_t apic_id);
 /* NMI to every CPU but the caller (shorthand), for panic. */
 void apic_send_nmi_all_but_self(void);
 
-void apic_timer_periodic(uint8_t vector, unsigned int period_us);
+/* This CPU's timer fires `vector` once, tsc_delta TSC cycles from now. */
+void apic_timer_oneshot(uint8_t vector, uint64_t tsc_delta);
+void apic_timer_stop(void);
 
 /* The APIC ID of the calling CPU from CPUID (no APIC access needed). */
 uint32_t cpuid_apic_id(void);

@@ -6,6 +6,7 @@
  */
 #include "hv/vm.h"
 #include "hv/cpuid.h"
+#include "hv/emulate.h"
 #include "hv/errno.h"
 #include "hv/exits.h"
 #include "hv/guest_mem.h"
@@ -44,13 +45,13 @@ static enum exit_action handle_io(struct vcpu *v, const struct vm_exit_info *e)
 {
 	struct hv_exit *rec;
 
-	if (v->vm->is_root || e->io.string) {
-		/* The root owns its ports (no intercept); string I/O in a child is
-		 * not emulated: say so rather than guess. */
-		pr_err("vm: %s I/O exit at RIP 0x%lx (port 0x%x) not handled\n",
-		       e->io.string ? "string" : "root", e->rip, e->io.port);
+	if (v->vm->is_root) {
+		/* The root owns its ports: no intercept, no exit. */
+		pr_err("vm: root I/O exit at RIP 0x%lx (port 0x%x) not handled\n", e->rip, e->io.port);
 		return handle_unknown(v, e);
 	}
+	if (e->io.string)
+		return emulate_string_io(v, e);
 	rec = exit_to_root(v, HV_EXIT_IO, e->rip);
 	rec->io.port = e->io.port;
 	rec->io.size = e->io.size;
@@ -76,10 +77,12 @@ static enum exit_action handle_npf(struct vcpu *v, const struct vm_exit_info *e)
 		       e->npf.gpa, e->npf.write ? "write" : "read", e->rip);
 		return EXIT_STOP;
 	}
-	rec = exit_to_root(v, HV_EXIT_MMIO, e->rip);
-	rec->mmio.gpa = e->npf.gpa;
-	rec->mmio.write = e->npf.write;
-	return EXIT_TO_ROOT;
+	if (e->npf.fetch) {                     /* executing from a hole: nothing to emulate */
+		rec = exit_to_root(v, HV_EXIT_MMIO, e->rip);
+		rec->mmio.gpa = e->npf.gpa;
+		return EXIT_TO_ROOT;
+	}
+	return emulate_mmio(v, e);
 }
 
 /* HLT: the root idles the CPU; a vCPU with a local APIC sleeps in the

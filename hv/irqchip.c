@@ -268,6 +268,14 @@ int irqchip_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	return v->lapic ? vlapic_msr_write(v->lapic, msr, val) : -ENOENT;
 }
 
+bool irqchip_owns(struct vcpu *v, uint64_t gpa)
+{
+	if (!v->vm->irqchip)
+		return false;
+	return (gpa & PAGE_MASK) == IRQCHIP_IOAPIC_BASE ||
+	       (vlapic_mmio_enabled(v->lapic) && (gpa & PAGE_MASK) == vlapic_mmio_base(v->lapic));
+}
+
 int irqchip_mmio(struct vcpu *v, uint64_t gpa, bool write, unsigned int size, uint64_t *val)
 {
 	struct irqchip *ic = v->vm->irqchip;

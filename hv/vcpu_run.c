@@ -1,5 +1,6 @@
 /* The run loops of root and child vCPUs. */
 #include "hv/debugcon.h"
+#include "hv/emulate.h"
 #include "hv/exits.h"
 #include "hv/irqchip.h"
 #include "hv/errno.h"
@@ -21,8 +22,9 @@ static void wait_until_wanted(void)
 		arch_idle();
 }
 
-/* Complete what the root was asked to do at the last exit. */
-static void finish_pending(struct vcpu *v)
+/* Complete what the root was asked to do at the last exit. true: that
+ * produced another record for the root (the run ends at once). */
+static bool finish_pending(struct vcpu *v)
 {
 	const struct hv_exit *rec = (const struct hv_exit *)v->exit_page;
 
@@ -40,10 +42,16 @@ static void finish_pending(struct vcpu *v)
 	case PENDING_HYPERCALL:
 		v->regs.rax = (uint64_t)rec->hypercall.ret;
 		break;
+	case PENDING_MMIO:
+		return emulate_mmio_complete(v);
+	case PENDING_INS:
+		emulate_ins_complete(v);
+		return false;
 	default:
 		break;
 	}
 	v->pending = PENDING_NONE;
+	return false;
 }
 
 static uint64_t now(void)
@@ -95,14 +103,15 @@ int vcpu_run_child(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_
 	struct vm_exit_info e;
 	uint64_t deadline = budget ? now() + budget : 0;
 
-	finish_pending(v);
 	/* The caller's x87/SSE/AVX state and XCR0 out, the child's in: the
 	 * hypervisor itself never uses them, so this is the only switch. */
 	fpu_switch(caller ? caller->fpu : NULL, v->fpu);
 	preempt_sched_in(v, smp_processor_id());
-	for (;;) {
+	for (bool first = true;; first = false) {
 		enum exit_action a;
 
+		if (first && finish_pending(v))
+			break;
 		wait_until_wanted();
 		irqchip_process_requests(v);
 		if (v->mp_state != HV_MP_RUNNABLE) {

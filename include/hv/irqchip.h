@@ -43,6 +43,8 @@ int irqchip_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 /* An access to the xAPIC page or the IOAPIC page at gpa: 0 done (*val
  * for reads), -ENOENT when gpa is neither. */
 int irqchip_mmio(struct vcpu *v, uint64_t gpa, bool write, unsigned int size, uint64_t *val);
+/* Is gpa the vCPU's xAPIC page or the IOAPIC's? */
+bool irqchip_owns(struct vcpu *v, uint64_t gpa);
 /* HC_IRQ_LINE: -EINVAL for a pin past the IOAPIC's. */
 int irqchip_set_line(struct vm *vm, unsigned int pin, bool level);
 /* HC_INTERRUPT: an external interrupt for the vCPU (its local APIC's IRR

@@ -73,6 +73,11 @@ struct vcpu {
 	enum vcpu_pending pending;
 	uint8_t pending_size;
 	uint64_t pending_next_rip;
+	uint64_t pending_gpa;           /* PENDING_MMIO: the device address */
+	/* String I/O in progress (hv/emulate.c). */
+	uint64_t string_la, string_mask;
+	uint8_t string_len;
+	bool string_rep;
 	struct fpu *fpu;                /* in the control block */
 	uint64_t db[4], dr6;            /* DR6 here on VMX only (the VMCB has it) */
 	enum dr_state dr_state;

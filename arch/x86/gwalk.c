@@ -44,7 +44,8 @@ static unsigned int maxphyaddr(const struct gwalk_regs *r)
 }
 
 /* The reserved bits of a present entry at `level` (1: PTE); any set one is
- * a #PF with RSVD (SDM Vol. 3A, Tables 4-4 to 4-20). */
+ * a #PF with RSVD (SDM Vol. 3A, the entry formats in 4.3-4.5). 1 GiB pages
+ * are taken to be supported (CPUID 80000001H:EDX[26]). */
 static uint64_t reserved(const struct gwalk_regs *r, enum paging_mode m,
 			 unsigned int level, bool large)
 {
@@ -62,7 +63,7 @@ static uint64_t reserved(const struct gwalk_regs *r, enum paging_mode m,
 		rsvd |= PTE_NX;
 	if (level > modes[m].large_level)
 		rsvd |= PTE_PS;         /* PML4E, PML5E */
-	else if (large)                 /* address bits under the page's alignment, above PAT (bit 12) */
+	else if (large)                 /* under the page's alignment, above PAT (bit 12) */
 		rsvd |= BITS(12 + 9 * (level - 1) - 1, 13);
 	return rsvd;
 }
@@ -115,7 +116,7 @@ static bool canonical(uint64_t la, unsigned int bits)
 int gwalk(const struct gwalk_regs *r, uint64_t la, unsigned int access,
 	  gwalk_read_fn read, void *ctx, uint64_t *gpa, uint32_t *pf_error)
 {
-	bool writable = true, user_page = true, xd = false, large = false;
+	bool writable = true, user_page = true, xd = false;
 	enum paging_mode m;
 	uint64_t table, e, page_size;
 	unsigned int level;
@@ -137,6 +138,7 @@ int gwalk(const struct gwalk_regs *r, uint64_t la, unsigned int access,
 	for (level = modes[m].levels;; level--) {
 		unsigned int shift = 12 + modes[m].index_bits * (level - 1);
 		uint64_t index = (la >> shift) & ((1u << modes[m].index_bits) - 1);
+		bool large;
 
 		e = 0;
 		if (read(ctx, table + index * modes[m].entry_size, &e, modes[m].entry_size))
@@ -167,7 +169,7 @@ int gwalk(const struct gwalk_regs *r, uint64_t la, unsigned int access,
 }
 
 /* A copy between a guest linear range and a host buffer. */
-struct copy {
+struct copy_job {
 	const struct gwalk_regs *r;
 	unsigned int access;
 	gwalk_read_fn read_phys;
@@ -179,7 +181,8 @@ struct copy {
 
 /* Walk [la, la + len) a page at a time, moving each piece into `to` or
  * out of `from`; with neither, only translate. */
-static int copy(const struct copy *c, uint64_t la, size_t len, uint8_t *to, const uint8_t *from)
+static int copy(const struct copy_job *c, uint64_t la, size_t len, uint8_t *to,
+		const uint8_t *from)
 {
 	for (size_t done = 0, n; done < len; done += n) {
 		uint64_t a = la + done, gpa;
@@ -205,7 +208,7 @@ int gwalk_read(const struct gwalk_regs *r, uint64_t la, void *buf, size_t len,
 	       unsigned int access, gwalk_read_fn read_phys, void *ctx,
 	       uint32_t *pf_error, uint64_t *fault_la)
 {
-	const struct copy c = { r, access, read_phys, NULL, ctx, pf_error, fault_la };
+	const struct copy_job c = { r, access, read_phys, NULL, ctx, pf_error, fault_la };
 
 	return copy(&c, la, len, buf, NULL);
 }
@@ -214,7 +217,7 @@ int gwalk_write(const struct gwalk_regs *r, uint64_t la, const void *buf, size_t
 		unsigned int access, gwalk_read_fn read_phys, gwalk_write_fn write_phys,
 		void *ctx, uint32_t *pf_error, uint64_t *fault_la)
 {
-	const struct copy c = { r, access | GWALK_WRITE, read_phys, write_phys, ctx,
+	const struct copy_job c = { r, access | GWALK_WRITE, read_phys, write_phys, ctx,
 				pf_error, fault_la };
 	int err = copy(&c, la, len, NULL, NULL);
 

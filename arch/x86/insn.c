@@ -42,11 +42,11 @@ struct opcode {
 	uint8_t flags;          /* F_* */
 };
 
-#define ALU_ROWS(opc, a)                                                    \
-	[(opc) + 0] = { INSN_ALU_STORE, (a), .flags = F_BYTE },             \
-	[(opc) + 1] = { INSN_ALU_STORE, (a) },                              \
-	[(opc) + 2] = { INSN_ALU_LOAD, (a), .flags = F_BYTE },              \
-	[(opc) + 3] = { INSN_ALU_LOAD, (a) }
+#define ALU_ROWS(opc, a)                                                        \
+	[(opc) + 0] = { .op = INSN_ALU_STORE, .alu = (a), .flags = F_BYTE },    \
+	[(opc) + 1] = { .op = INSN_ALU_STORE, .alu = (a) },                     \
+	[(opc) + 2] = { .op = INSN_ALU_LOAD, .alu = (a), .flags = F_BYTE },     \
+	[(opc) + 3] = { .op = INSN_ALU_LOAD, .alu = (a) }
 
 /* The one-byte opcode map (SDM Vol. 2D, Table A-2): only what is emulated. */
 static const struct opcode one_byte[256] = {
@@ -56,23 +56,23 @@ static const struct opcode one_byte[256] = {
 	ALU_ROWS(0x30, ALU_XOR), ALU_ROWS(0x38, ALU_CMP),
 	/* MOVSXD; ARPL outside 64-bit mode. It reads 4 bytes also with 66 (as
 	 * AMD CPUs do; the SDM's "r16, r/m16" form leaves the result the same). */
-	[0x63] = { INSN_MOVSX, .msize = 4, .flags = F_ONLY64 },
+	[0x63] = { .op = INSN_MOVSX, .msize = 4, .flags = F_ONLY64 },
 	[0x80] = { .group = GRP_ALU, .flags = F_BYTE | F_IMMZ },
 	[0x81] = { .group = GRP_ALU, .flags = F_IMMZ },
 	[0x82] = { .group = GRP_ALU, .flags = F_BYTE | F_IMMZ | F_NO64 },  /* an alias of 80 */
 	[0x83] = { .group = GRP_ALU, .flags = F_IMM8 },
-	[0x84] = { INSN_TEST, ALU_TEST, .flags = F_BYTE },
-	[0x85] = { INSN_TEST, ALU_TEST },
-	[0x86] = { INSN_XCHG, .flags = F_BYTE },
-	[0x87] = { INSN_XCHG },
-	[0x88] = { INSN_MOV_STORE, .flags = F_BYTE },
-	[0x89] = { INSN_MOV_STORE },
-	[0x8a] = { INSN_MOV_LOAD, .flags = F_BYTE },
-	[0x8b] = { INSN_MOV_LOAD },
-	[0xa0] = { INSN_MOV_LOAD, .flags = F_MOFFS | F_BYTE },
-	[0xa1] = { INSN_MOV_LOAD, .flags = F_MOFFS },
-	[0xa2] = { INSN_MOV_STORE, .flags = F_MOFFS | F_BYTE },
-	[0xa3] = { INSN_MOV_STORE, .flags = F_MOFFS },
+	[0x84] = { .op = INSN_TEST, .alu = ALU_TEST, .flags = F_BYTE },
+	[0x85] = { .op = INSN_TEST, .alu = ALU_TEST },
+	[0x86] = { .op = INSN_XCHG, .flags = F_BYTE },
+	[0x87] = { .op = INSN_XCHG },
+	[0x88] = { .op = INSN_MOV_STORE, .flags = F_BYTE },
+	[0x89] = { .op = INSN_MOV_STORE },
+	[0x8a] = { .op = INSN_MOV_LOAD, .flags = F_BYTE },
+	[0x8b] = { .op = INSN_MOV_LOAD },
+	[0xa0] = { .op = INSN_MOV_LOAD, .flags = F_MOFFS | F_BYTE },
+	[0xa1] = { .op = INSN_MOV_LOAD, .flags = F_MOFFS },
+	[0xa2] = { .op = INSN_MOV_STORE, .flags = F_MOFFS | F_BYTE },
+	[0xa3] = { .op = INSN_MOV_STORE, .flags = F_MOFFS },
 	[0xc6] = { .group = GRP_MOVI, .flags = F_BYTE },
 	[0xc7] = { .group = GRP_MOVI },
 	[0xf6] = { .group = GRP_UNARY, .flags = F_BYTE },
@@ -83,41 +83,43 @@ static const struct opcode one_byte[256] = {
 
 /* The two-byte map, after 0F (SDM Vol. 2D, Table A-3). */
 static const struct opcode two_byte[256] = {
-	[0xa3] = { INSN_BT, ALU_BT },
-	[0xab] = { INSN_BT, ALU_BTS },
-	[0xb3] = { INSN_BT, ALU_BTR },
-	[0xbb] = { INSN_BT, ALU_BTC },
+	[0xa3] = { .op = INSN_BT, .alu = ALU_BT },
+	[0xab] = { .op = INSN_BT, .alu = ALU_BTS },
+	[0xb3] = { .op = INSN_BT, .alu = ALU_BTR },
+	[0xbb] = { .op = INSN_BT, .alu = ALU_BTC },
 	[0xba] = { .group = GRP_BT },
-	[0xb6] = { INSN_MOVZX, .msize = 1 },
-	[0xb7] = { INSN_MOVZX, .msize = 2 },
-	[0xbe] = { INSN_MOVSX, .msize = 1 },
-	[0xbf] = { INSN_MOVSX, .msize = 2 },
+	[0xb6] = { .op = INSN_MOVZX, .msize = 1 },
+	[0xb7] = { .op = INSN_MOVZX, .msize = 2 },
+	[0xbe] = { .op = INSN_MOVSX, .msize = 1 },
+	[0xbf] = { .op = INSN_MOVSX, .msize = 2 },
 };
 
+/* Group rows: the operation, or not emulated ({ 0 }), or #UD. */
+#define ROW(o, a, f) { .op = (o), .alu = (a), .flags = (f) }
 #define UD { .flags = F_UD }
-#define NOT_EMULATED { 0 }
 
 static const struct opcode groups[][8] = {
 	[GRP_ALU] = {
-		{ INSN_ALU_IMM, ALU_ADD }, { INSN_ALU_IMM, ALU_OR },
-		{ INSN_ALU_IMM, ALU_ADC }, { INSN_ALU_IMM, ALU_SBB },
-		{ INSN_ALU_IMM, ALU_AND }, { INSN_ALU_IMM, ALU_SUB },
-		{ INSN_ALU_IMM, ALU_XOR }, { INSN_ALU_IMM, ALU_CMP },
+		ROW(INSN_ALU_IMM, ALU_ADD, 0), ROW(INSN_ALU_IMM, ALU_OR, 0),
+		ROW(INSN_ALU_IMM, ALU_ADC, 0), ROW(INSN_ALU_IMM, ALU_SBB, 0),
+		ROW(INSN_ALU_IMM, ALU_AND, 0), ROW(INSN_ALU_IMM, ALU_SUB, 0),
+		ROW(INSN_ALU_IMM, ALU_XOR, 0), ROW(INSN_ALU_IMM, ALU_CMP, 0),
 	},
 	/* /7 with a register operand is XABORT/XBEGIN. */
-	[GRP_MOVI] = { { INSN_MOV_STORE_IMM, .flags = F_IMMZ }, UD, UD, UD, UD, UD, UD, NOT_EMULATED },
-	/* /1 is not in the SDM; Intel and AMD CPUs execute it as TEST. /4-/7: MUL, IMUL, DIV, IDIV. */
+	[GRP_MOVI] = { ROW(INSN_MOV_STORE_IMM, 0, F_IMMZ), UD, UD, UD, UD, UD, UD },
+	/* /1 is not in the SDM; Intel and AMD CPUs execute it as TEST.
+	 * /4-/7: MUL, IMUL, DIV, IDIV. */
 	[GRP_UNARY] = {
-		{ INSN_TEST, ALU_TEST, .flags = F_IMMZ }, { INSN_TEST, ALU_TEST, .flags = F_IMMZ },
-		{ INSN_NOT }, { INSN_NEG },
+		ROW(INSN_TEST, ALU_TEST, F_IMMZ), ROW(INSN_TEST, ALU_TEST, F_IMMZ),
+		ROW(INSN_NOT, 0, 0), ROW(INSN_NEG, 0, 0),
 	},
-	[GRP_INCDEC] = { { INSN_INC }, { INSN_DEC }, UD, UD, UD, UD, UD, UD },
+	[GRP_INCDEC] = { ROW(INSN_INC, 0, 0), ROW(INSN_DEC, 0, 0), UD, UD, UD, UD, UD, UD },
 	/* /2-/6: CALL, CALLF, JMP, JMPF, PUSH. */
-	[GRP_FF] = { { INSN_INC }, { INSN_DEC }, [7] = UD },
+	[GRP_FF] = { ROW(INSN_INC, 0, 0), ROW(INSN_DEC, 0, 0), [7] = UD },
 	[GRP_BT] = {
 		UD, UD, UD, UD,
-		{ INSN_BT, ALU_BT, .flags = F_IMMU8 }, { INSN_BT, ALU_BTS, .flags = F_IMMU8 },
-		{ INSN_BT, ALU_BTR, .flags = F_IMMU8 }, { INSN_BT, ALU_BTC, .flags = F_IMMU8 },
+		ROW(INSN_BT, ALU_BT, F_IMMU8), ROW(INSN_BT, ALU_BTS, F_IMMU8),
+		ROW(INSN_BT, ALU_BTR, F_IMMU8), ROW(INSN_BT, ALU_BTC, F_IMMU8),
 	},
 };
 
@@ -179,8 +181,8 @@ static bool legacy_prefix(struct insn *in, struct prefixes *p, uint8_t b, enum i
 		in->repne = b == 0xf2;
 		break;
 	case 0x26: case 0x2e: case 0x36: case 0x3e:
-		/* ES, CS, SS, DS overrides do nothing in 64-bit mode (AMD APM
-		 * Vol. 3, 1.2.4): the default segment stays. */
+		/* ES, CS, SS, DS overrides are null prefixes in 64-bit mode
+		 * (AMD APM Vol. 3, 1.2.4): they neither apply nor undo FS/GS. */
 		if (mode != INSN_MODE_64)
 			p->seg = (b >> 3) & 3;
 		break;
@@ -361,7 +363,10 @@ int insn_decode(struct insn *in, const uint8_t *bytes, size_t n, enum insn_mode 
 		/* LOCK needs a memory destination (SDM Vol. 2A, LOCK). */
 		if (mod == 3)
 			return in->lock ? -EINVAL : -EOPNOTSUPP;
-		err = in->addrsize == 2 ? mem16(&c, in, mod, rm) : mem32(&c, in, mod, rm, p.rex, mode);
+		if (in->addrsize == 2)
+			err = mem16(&c, in, mod, rm);
+		else
+			err = mem32(&c, in, mod, rm, p.rex, mode);
 		if (err)
 			return err;
 	}
@@ -416,11 +421,13 @@ static bool parity_even(uint64_t v)
 
 /*
  * a op b in `size` bytes, the arithmetic flags in *flags set as the CPU
- * sets them (SDM Vol. 1, Appendix A, and each instruction's page). CF and
- * OF come from the top bit: the carry out of it is the majority of its
- * inputs, the borrow likewise; AF is the same at bit 3. The logic
- * operations clear CF and OF; their AF is undefined, and Intel and AMD
- * CPUs clear it, so we do too.
+ * sets them (SDM Vol. 1, Appendix A, and each instruction's page). CF is
+ * the carry (borrow) out of the top bit: the majority of a (~a when
+ * subtracting), b and the carry into that bit, which is a ^ b ^ r there;
+ * AF is the carry out of bit 3, seen the same way at bit 4. OF: the
+ * operands' signs agree (add) or differ (sub) and the result's is not a's.
+ * The logic operations clear CF and OF; their AF is undefined, and Intel
+ * and AMD CPUs clear it, so we do too.
  */
 static uint64_t alu(unsigned int op, uint64_t a, uint64_t b, unsigned int size, uint64_t *flags)
 {

@@ -895,7 +895,42 @@ static void compare(const uint8_t *code, size_t n, const struct cpu_state *init,
 	}
 }
 
-/* Every form, every size, every register, random and edge values. */
+/* One form at one operand size with one register operand, from random
+ * and edge-case states; the memory operand is in the middle of hw_mem. */
+static void run_form(const struct form *fm, unsigned int size, int reg, bool rex40,
+		     uint8_t *hw_mem, uint64_t bt_unchecked)
+{
+	bool bt_reg = is_bt_reg(fm->opc), bt = bt_reg || fm->opc[1] == 0xba;
+	uint64_t operand = (uint64_t)hw_mem + 32;
+
+	for (int trial = 0; trial < 128; trial++) {
+		struct cpu_state init;
+		uint8_t mem[64], code[INSN_MAX_LEN];
+		size_t n;
+
+		for (int i = 0; i < 16; i++)
+			init.gpr[i] = value();
+		init.gpr[RSP] = 0;
+		init.gpr[RDI] = operand;
+		init.rflags = 0x202 | (rnd() & RFLAGS_ARITH);
+		for (int i = 0; i < 64; i += 8) {
+			uint64_t v = value();
+
+			memcpy(mem + i, &v, 8);
+		}
+		/* BT's register offset: at most 16 bytes either way. */
+		if (bt_reg) {
+			int64_t off = (int8_t)rnd();
+
+			init.gpr[reg] &= ~mask(size);
+			init.gpr[reg] |= (uint64_t)off & mask(size);
+		}
+		n = encode(code, fm, size, reg, rex40, value(), operand);
+		compare(code, n, &init, mem, hw_mem, bt ? bt_unchecked : 0);
+	}
+}
+
+/* Every form, every size, every register operand. */
 static void emulate_matches_cpu(void **state)
 {
 	uint64_t bt_unchecked = bt_unchecked_flags();
@@ -903,44 +938,18 @@ static void emulate_matches_cpu(void **state)
 
 	for (size_t f = 0; f < ARRAY_SIZE(forms); f++) {
 		const struct form *fm = &forms[f];
+		bool one_reg = fm->ext >= 0 || fm->moffs;       /* no register, or AL/rAX */
 
 		for (unsigned int size = 1; size <= 8; size *= 2) {
-			size_t nregs = size == 1 ? ARRAY_SIZE(byte_regs) : ARRAY_SIZE(wide_regs);
-
 			if (!(fm->sizes & (1u << size)))
 				continue;
-			if (fm->ext >= 0 || fm->moffs)
-				nregs = 1;
-			for (size_t r = 0; r < nregs; r++) {
-				int reg = size == 1 ? byte_regs[r].reg : wide_regs[r];
-				bool rex40 = size == 1 && byte_regs[r].rex;
-
-				if (fm->moffs)
-					reg = RAX;
-				for (int trial = 0; trial < 128; trial++) {
-					struct cpu_state init;
-					uint8_t mem[64], code[INSN_MAX_LEN];
-					size_t n;
-
-					for (int i = 0; i < 16; i++)
-						init.gpr[i] = value();
-					init.gpr[RSP] = 0;
-					init.gpr[RDI] = (uint64_t)hw_mem + 32;
-					init.rflags = 0x202 | (rnd() & RFLAGS_ARITH);
-					for (int i = 0; i < 64; i += 8) {
-						uint64_t v = value();
-
-						memcpy(mem + i, &v, 8);
-					}
-					/* BT's register offset reaches at most 16 bytes either way. */
-					if (is_bt_reg(fm->opc))
-						init.gpr[reg] = (init.gpr[reg] & ~mask(size)) |
-								((uint64_t)(int64_t)(int8_t)rnd() & mask(size));
-					n = encode(code, fm, size, reg, rex40, value(), (uint64_t)hw_mem + 32);
-					compare(code, n, &init, mem, hw_mem,
-						is_bt_reg(fm->opc) || fm->opc[1] == 0xba ? bt_unchecked : 0);
-				}
-			}
+			if (size == 1)
+				for (size_t r = 0; r < (one_reg ? 1 : ARRAY_SIZE(byte_regs)); r++)
+					run_form(fm, size, byte_regs[r].reg, byte_regs[r].rex,
+						 hw_mem, bt_unchecked);
+			else
+				for (size_t r = 0; r < (one_reg ? 1 : ARRAY_SIZE(wide_regs)); r++)
+					run_form(fm, size, wide_regs[r], false, hw_mem, bt_unchecked);
 		}
 	}
 	free(hw_mem);
@@ -950,28 +959,33 @@ static void emulate_matches_cpu(void **state)
 /* The register rules, spelled out: merge below 32 bits, zero-extend at 32. */
 static void emulate_register_writes(void **state)
 {
-	uint64_t mem = 0x8899aabbccddeeffULL, gpr[16], flags = 0x2;
-	struct dev d = { .mem = (uint8_t *)&mem, .mem_size = 8 };
-	struct insn in;
+	static const struct {
+		enum insn_mode mode;
+		uint8_t b[3], n;
+		int reg;
+		uint64_t want;
+	} cases[] = {
+		{ M64, { 0x8a, 0x27 }, 2, RAX, 0x000000000000ff00ULL },         /* mov ah,[rdi] */
+		{ M64, { 0x8a, 0x3f }, 2, RBX, 0x333333333333ff33ULL },         /* mov bh,[rdi] */
+		{ M64, { 0x40, 0x8a, 0x37 }, 3, RSI, 0x66666666666666ffULL },   /* mov sil,[rdi] */
+		{ M16, { 0x8b, 0x0f }, 2, RCX, 0x111111111111eeffULL },         /* mov cx,[bx] */
+		{ M32, { 0x8b, 0x17 }, 2, RDX, 0x00000000ccddeeffULL },         /* mov edx,[edi] */
+		{ M32, { 0x0f, 0xbf, 0x37 }, 3, RSI, 0x00000000ffffeeffULL },   /* movsx esi,word [edi] */
+		{ M64, { 0x4c, 0x8b, 0x3f }, 3, R15, 0x8899aabbccddeeffULL },   /* mov r15,[rdi] */
+	};
 
-	for (int i = 0; i < 16; i++)
-		gpr[i] = 0x1111111111111111ULL * i;
-	assert_int_equal(insn_decode(&in, (const uint8_t[]){ 0x8a, 0x27 }, 2, M64), 0);   /* mov ah,[rdi] */
-	assert_int_equal(insn_emulate(&in, gpr, &flags, &dev_ops, &d), 0);
-	assert_int_equal(gpr[RAX], 0x000000000000ff00ULL);
-	assert_int_equal(insn_decode(&in, (const uint8_t[]){ 0x8a, 0x3f }, 2, M64), 0);   /* mov bh,[rdi] */
-	assert_int_equal(insn_emulate(&in, gpr, &flags, &dev_ops, &d), 0);
-	assert_int_equal(gpr[RBX], 0x333333333333ff33ULL);
-	assert_int_equal(insn_decode(&in, (const uint8_t[]){ 0x8b, 0x0f }, 2, M16), 0);   /* mov cx,[bx] */
-	assert_int_equal(insn_emulate(&in, gpr, &flags, &dev_ops, &d), 0);
-	assert_int_equal(gpr[RCX], 0x111111111111eeffULL);
-	assert_int_equal(insn_decode(&in, (const uint8_t[]){ 0x8b, 0x17 }, 2, M32), 0);   /* mov edx,[edi] */
-	assert_int_equal(insn_emulate(&in, gpr, &flags, &dev_ops, &d), 0);
-	assert_int_equal(gpr[RDX], 0xccddeeffULL);
-	assert_int_equal(insn_decode(&in, (const uint8_t[]){ 0x0f, 0xbf, 0x37 }, 3, M32), 0); /* movsx esi,word [edi] */
-	assert_int_equal(insn_emulate(&in, gpr, &flags, &dev_ops, &d), 0);
-	assert_int_equal(gpr[RSI], 0xffffeeffULL);
-	assert_int_equal(flags, 0x2);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		uint64_t mem = 0x8899aabbccddeeffULL, gpr[16], flags = 0x2;
+		struct dev d = { .mem = (uint8_t *)&mem, .mem_size = 8 };
+		struct insn in;
+
+		for (int r = 0; r < 16; r++)
+			gpr[r] = 0x1111111111111111ULL * r;
+		assert_int_equal(insn_decode(&in, cases[i].b, cases[i].n, cases[i].mode), 0);
+		assert_int_equal(insn_emulate(&in, gpr, &flags, &dev_ops, &d), 0);
+		assert_int_equal(gpr[cases[i].reg], cases[i].want);
+		assert_int_equal(flags, 0x2);
+	}
 }
 
 /* Which callbacks each kind of instruction calls, in which order. */

@@ -11,7 +11,7 @@
 
 struct gwalk_regs {
 	uint64_t cr0, cr3, cr4, efer;
-	uint8_t cpl;            /* for the caller's choice of GWALK_USER: the walk goes by `access` */
+	uint8_t cpl;            /* for the caller's GWALK_USER: the walk goes by `access` */
 	/* The guest's MAXPHYADDR (CPUID 80000008H:EAX[7:0]): entry bits from
 	 * it up to 51 are reserved. 0 means 52 (none reserved). */
 	uint8_t maxphyaddr;

@@ -38,7 +38,7 @@ enum insn_alu {
 	ALU_TEST, ALU_BT, ALU_BTS, ALU_BTR, ALU_BTC,
 };
 
-/* The segment register numbers of the ISA (SDM Vol. 2A, Table 3-? "sreg"). */
+/* Segment registers, numbered as the ISA encodes them (MOV Sreg). */
 enum insn_seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
 
 #define INSN_MAX_LEN  15
@@ -49,7 +49,7 @@ struct insn {
 	uint8_t op;             /* enum insn_op */
 	uint8_t alu;            /* enum insn_alu: ALU_*, TEST, BT */
 	uint8_t opsize;         /* operand size: 1, 2, 4, 8 */
-	uint8_t memsize;        /* bytes accessed at the memory operand (MOVZX/MOVSX: 1 or 2; MOVSXD: 4) */
+	uint8_t memsize;        /* bytes accessed (MOVZX/MOVSX: 1 or 2; MOVSXD: 4) */
 	uint8_t addrsize;       /* 2, 4, 8 */
 	/*
 	 * The register operand, hardware numbering 0-15 (RAX, RCX, RDX, RBX,
@@ -59,9 +59,9 @@ struct insn {
 	 */
 	int8_t reg;
 	bool reg_high8;
-	uint64_t imm;           /* immediate, sign-extended to opsize as the instruction does (BT: imm8) */
+	uint64_t imm;           /* sign-extended to opsize as the instruction does (BT: imm8) */
 	/* The memory operand. */
-	uint8_t seg;            /* enum insn_seg: override, or default (SS with base RSP/RBP, else DS) */
+	uint8_t seg;            /* enum insn_seg: override, or SS with base RSP/RBP, else DS */
 	int8_t base, index;     /* hardware numbering, -1 none; base INSN_BASE_RIP: RIP-relative */
 	uint8_t scale;          /* 1, 2, 4, 8 (1 without index) */
 	int64_t disp;           /* sign-extended displacement, or the moffs address */
@@ -109,9 +109,10 @@ struct insn_emul_ops {
  * Execute a decoded instruction whose memory operand is the device: reads
  * and writes gpr[] (8/16-bit results merge into the register, 32-bit ones
  * zero-extend to 64 bits), updates the arithmetic flags in *rflags as the
- * CPU does, calls read before write. A failing callback's error comes back
- * with gpr[] and *rflags unchanged, so the caller may run the whole
- * emulation again later. RIP is not moved (the caller adds in->len).
+ * CPU does (the undefined ones as CPUs leave them: docs/emulation.md),
+ * calls read before write, at most once each. A failing callback's error
+ * comes back with gpr[] and *rflags unchanged, so the caller may run the
+ * whole emulation again later. RIP is not moved (the caller adds in->len).
  */
 int insn_emulate(const struct insn *in, uint64_t gpr[16], uint64_t *rflags,
 		 const struct insn_emul_ops *ops, void *ctx);

@@ -165,15 +165,16 @@ int linux_e820(struct e820_entry *t, int max, uint64_t ram_size)
 	 * and the ROM area reserved (our MP table lives there, and Linux must
 	 * not hand it out), then everything from 1 MiB up.
 	 */
-	const struct e820_entry map[3] = {
+	struct e820_entry map[3] = {
 		{ 0, EBDA_START, E820_RAM },
 		{ EBDA_START, HIGH_MEM - EBDA_START, E820_RESERVED },
-		{ HIGH_MEM, ram_size - HIGH_MEM, E820_RAM },
+		{ HIGH_MEM, 0, E820_RAM },
 	};
 	int n = 0;
 
 	if (ram_size < HIGH_MEM)
 		return 0;
+	map[2].size = ram_size - HIGH_MEM;
 	for (int i = 0; i < 3 && n < max; i++)
 		if (map[i].size)
 			t[n++] = map[i];

@@ -298,7 +298,7 @@ int mb_load(uint8_t *ram, uint64_t ram_size, const void *kernel, size_t ksize,
 	const uint8_t *k = kernel;
 	struct e820_entry map[4];
 	struct mb_plan p;
-	uint8_t *mbi = ram + MB_INFO_ADDR;
+	uint8_t *mbi;
 	uint32_t flags, unknown, at;
 	uint64_t mod_at, upper;
 	long off;
@@ -349,6 +349,7 @@ int mb_load(uint8_t *ram, uint64_t ram_size, const void *kernel, size_t ksize,
 	}
 
 	/* Invoke: nothing below can fail. */
+	mbi = ram + MB_INFO_ADDR;
 	for (unsigned int i = 0; i < p.nseg; i++) {
 		const struct mb_seg *s = &p.seg[i];
 

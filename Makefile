@@ -43,7 +43,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-Iinclude -Itests/guest -fno-pic -fno-pie -fno-stack-protector -mno-red-zone \
 	-mgeneral-regs-only -fno-asynchronous-unwind-tables -MMD -MP
-GUEST_LIB := start.S guest_lib.c vmlib.c child.S
+GUEST_LIB := start.S guest_lib.c vmlib.c vmlib64.c child.S
 GUEST_LIB_OBJS := $(GUEST_LIB:%=$(BUILD)/guest/%.o)
 # Root programs: tests/guest/root_*.c, each its own ELF.
 GUESTS := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/root_*.c))
@@ -90,6 +90,23 @@ $(BUILD)/guest/root_%.elf: $(BUILD)/guest/root_%.c.o $(GUEST_LIB_OBJS) $(CHILD_B
 
 guests: $(GUESTS:%=$(BUILD)/guest/%.elf)
 
+# ---------------------------------------------------------------- the VMM
+# The root partition's VMM (vmm/, docs/vmm.md): a root program of its own
+# on the same runtime as the test programs.
+VMM_SRCS := $(wildcard vmm/*.c)
+VMM_OBJS := $(VMM_SRCS:%=$(BUILD)/%.o)
+VMM_RT_OBJS := $(BUILD)/guest/start.S.o $(BUILD)/guest/guest_lib.c.o
+VMM := $(BUILD)/vmm.elf
+
+$(BUILD)/vmm/%.c.o: vmm/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  VMMCC   $<")
+	$(Q)$(CC) $(GUEST_CFLAGS) -Ivmm -c $< -o $@
+$(VMM): $(VMM_OBJS) $(VMM_RT_OBJS) tests/guest/guest.ld
+	@$(if $(Q),echo "  VMMLD   $@")
+	$(Q)$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
+		-T tests/guest/guest.ld -o $@ $(VMM_OBJS) $(VMM_RT_OBJS)
+
 # The demo root inside the image.
 $(BUILD)/root_demo_blob.S: $(BUILD)/guest/root_demo.elf
 	$(Q)printf '\t.section .rodata\n\t.balign 16\n\t.global root_demo_start, root_demo_end\nroot_demo_start:\n\t.incbin "%s"\nroot_demo_end:\n' $< > $@
@@ -98,7 +115,7 @@ $(BUILD)/root_demo_blob.S.o: $(BUILD)/root_demo_blob.S $(BUILD)/guest/root_demo.
 
 .PHONY: all guests
 .SECONDARY:
-all: $(ELF) $(ISO) guests
+all: $(ELF) $(ISO) guests $(VMM)
 
 # V=1 shows the full commands.
 Q := $(if $(V),,@)

@@ -85,9 +85,24 @@ static enum exit_action handle_npf(struct vcpu *v, const struct vm_exit_info *e)
 	return emulate_mmio(v, e);
 }
 
-/* HLT: the root idles the CPU; a vCPU with a local APIC sleeps in the
- * hypervisor until something wakes it (vcpu_run.c); without one, its root
- * decides (API version 1). */
+struct hv_exit *exit_to_root_hlt(struct vcpu *v, uint64_t rip)
+{
+	struct guest_mode m;
+	struct hv_exit *rec = exit_to_root(v, HV_EXIT_HLT, rip);
+
+	virt_ops->get_mode(v, &m);
+	if (m.rflags & (1 << 9))
+		rec->flags |= HV_EXIT_F_IF;
+	return rec;
+}
+
+/*
+ * HLT: the root idles the CPU; a vCPU with a local APIC sleeps in the
+ * hypervisor until something wakes it (vcpu_run.c) — unless interrupts
+ * are off: then only an NMI, INIT or SIPI could, and the root hears of it
+ * (a guest that halts every CPU so has stopped for good: Linux's poweroff
+ * without ACPI). Without a local APIC the root decides (API version 1).
+ */
 static enum exit_action handle_hlt(struct vcpu *v, const struct vm_exit_info *e)
 {
 	advance(v, e);
@@ -97,9 +112,10 @@ static enum exit_action handle_hlt(struct vcpu *v, const struct vm_exit_info *e)
 	}
 	if (v->lapic) {
 		v->mp_state = HV_MP_HALTED;
-		return EXIT_RESUME;
+		if (virt_ops->irq_window_open(v))
+			return EXIT_RESUME;
 	}
-	exit_to_root(v, HV_EXIT_HLT, e->rip);
+	exit_to_root_hlt(v, e->rip);
 	return EXIT_TO_ROOT;
 }
 

@@ -106,6 +106,12 @@ int msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 		/* Fast strings; BTS and PEBS unavailable (SDM Vol. 4, 2.1). */
 		*val = 1 | 1 << 11 | 1 << 12;
 		return 0;
+	case MSR_AMD_INT_PENDING:
+		/* Linux reads it on the family 0Fh models QEMU's qemu64 CPU
+		 * claims (the "E400" C1E erratum): C1E is never on here. */
+		if (intel())
+			break;
+		return 0;
 	default:
 		if (!intel() && amd_pmu(msr))
 			return 0;               /* counters read 0 (CPUID offers no PMU) */
@@ -147,6 +153,10 @@ int msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		if (!intel())
 			break;
 		return 0;                       /* nothing in it is the guest's to change */
+	case MSR_AMD_INT_PENDING:
+		if (intel())
+			break;
+		return 0;                       /* C1E stays off */
 	default:
 		if (!intel() && amd_pmu(msr))
 			return 0;               /* ignored, as a counter that never counts */

@@ -13,6 +13,7 @@
 #include "hv/string.h"
 #include "hv/virt_init.h"
 #include "hv/vm.h"
+#include <x86/tsc.h>
 
 static uint64_t hv_mem = 32 * MiB;
 static bool root_disabled;
@@ -151,6 +152,10 @@ static void root_initial_state(struct vcpu *v, struct root_boot_area *ba, uint64
 	virt_ops->set_regs(v, &r);
 }
 
+/* Root memory read-write, and the boot modules after the root's own
+ * read-only at their physical addresses: the root reads a guest's kernel
+ * and initrd where GRUB put them, and can neither change them nor give
+ * them to a VM (they are not root memory). */
 static int map_root_memory(struct vm *vm)
 {
 	for (uint32_t i = 0; i < root_mem.count; i++) {
@@ -160,7 +165,31 @@ static int map_root_memory(struct vm *vm)
 		if (r)
 			return r;
 	}
+	for (uint32_t i = 1; i < boot_info.module_count; i++) {
+		uint64_t b = ALIGN_DOWN(boot_info.modules[i].start, PAGE_SIZE);
+		uint64_t e = ALIGN_UP(boot_info.modules[i].end, PAGE_SIZE);
+		int r = e > b ? gpt_map(&vm->gpt, b, b, e - b, 0) : 0;
+
+		if (r)
+			return r;
+	}
 	return 0;
+}
+
+static void list_modules(struct hv_root_info *info)
+{
+	for (uint32_t i = 1; i < boot_info.module_count && info->nr_modules < HV_ROOT_MAX_MODULES; i++) {
+		const struct boot_module *m = &boot_info.modules[i];
+
+		info->modules[info->nr_modules].start = m->start;
+		info->modules[info->nr_modules].size = m->end - m->start;
+		snprintf(info->modules[info->nr_modules].cmdline,
+			 sizeof(info->modules[0].cmdline), "%s", m->string);
+		info->nr_modules++;
+	}
+	if (boot_info.module_count > HV_ROOT_MAX_MODULES + 1)
+		pr_warn("root: %u boot modules; the root is told of the first %u after its own\n",
+			boot_info.module_count, HV_ROOT_MAX_MODULES);
 }
 
 void root_run(void)
@@ -211,6 +240,8 @@ void root_run(void)
 	if (boot_info.module_count)
 		snprintf(ba->info.cmdline, sizeof(ba->info.cmdline), "%s",
 			 boot_info.modules[0].string);
+	ba->info.tsc_khz = (uint32_t)tsc_khz();
+	list_modules(&ba->info);
 
 	vm = vm_create(true);
 	if (!vm || map_root_memory(vm)) {
@@ -226,7 +257,6 @@ void root_run(void)
 	root_vcpu_on[0] = v;
 	pr_info("root: starting %s at 0x%lx, %lu MiB of root memory\n", what, entry,
 		root_mem_total() / MiB);
-	arch_idle_tick_start();
 	vcpu_run_root(v);
 }
 

@@ -116,7 +116,7 @@ int vcpu_run_child(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_
 		irqchip_process_requests(v);
 		if (v->mp_state != HV_MP_RUNNABLE) {
 			if (flags & HV_RUN_NO_BLOCK) {
-				exit_to_root(v, HV_EXIT_HLT, virt_ops->get_rip(v));
+				exit_to_root_hlt(v, virt_ops->get_rip(v));
 				break;
 			}
 			int w = wait_for_event(v, deadline);
@@ -165,6 +165,9 @@ void vcpu_run_root(struct vcpu *v)
 
 	fpu_switch(NULL, v->fpu);
 	preempt_sched_in(v, smp_processor_id());
+	/* A root that halts idles this CPU until an interrupt: the tick makes
+	 * sure one comes, so the root can look around again. */
+	arch_idle_tick_start();
 	for (;;) {
 		wait_until_wanted();
 		virt_ops->vcpu_enter(v, &e, 0);

@@ -8,6 +8,8 @@ enum exit_action exit_dispatch(struct vcpu *v, const struct vm_exit_info *e);
 enum exit_action handle_unknown(struct vcpu *v, const struct vm_exit_info *e);
 /* Start the exit record the root will read: reason and RIP, the rest 0. */
 struct hv_exit *exit_to_root(struct vcpu *v, uint32_t reason, uint64_t rip);
+/* An HV_EXIT_HLT record, with HV_EXIT_F_IF when the guest's IF is set. */
+struct hv_exit *exit_to_root_hlt(struct vcpu *v, uint64_t rip);
 /* The root executed HLT: idle this CPU until an interrupt (and serve the
  * debug console meanwhile). */
 void root_idle(void);

@@ -37,9 +37,10 @@ struct vcpu;
 #define MSR_KERNEL_GS_BASE      0xc0000102
 #define MSR_TSC_AUX             0xc0000103
 #define MSR_AMD_PERF_LEGACY     0xc0010000      /* PERF_CTL0-3, PERF_CTR0-3 */
+#define MSR_AMD_INT_PENDING     0xc0010055      /* C1E control (family 0Fh/10h) */
 #define MSR_AMD_PERF_CORE       0xc0010200      /* PERF_CTL0-5/CTR0-5 pairs */
 
-#define MTRR_DEF_TYPE_RESET     0xc06   /* enabled, write-back, no fixed ranges */
+#define MTRR_DEF_TYPE_RESET     0x806   /* enabled, write-back; no fixed ranges (FE clear) */
 
 /* 0 with *val; -EINVAL: the guest gets #GP. */
 int msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);

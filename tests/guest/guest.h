@@ -12,6 +12,7 @@ void guest_main(struct hv_root_info *info);
 
 void gprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int gsnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int gvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 void gputs(const char *s);
 
 /* VMCALL on Intel, VMMCALL on AMD (guest_init decides from CPUID). */
@@ -52,6 +53,7 @@ static inline uint64_t rdtsc(void)
 
 void *gmemset(void *d, int c, size_t n);
 void *gmemcpy(void *d, const void *s, size_t n);
+void *gmemmove(void *d, const void *s, size_t n);
 int gmemcmp(const void *a, const void *b, size_t n);
 
 /* End the run under the test harness: QEMU isa-debug-exit and Bochs. */

@@ -147,6 +147,9 @@ enum hv_exit_reason {
 	HV_EXIT_KICKED          = 8,    /* HC_KICK from another root vCPU (API 2) */
 };
 
+/* hv_exit.flags */
+#define HV_EXIT_F_IF            1u      /* HV_EXIT_HLT: RFLAGS.IF was set */
+
 /* internal.suberror */
 #define HV_INTERNAL_HW          0       /* hw_reason: VMX basic exit reason / SVM exit code */
 #define HV_INTERNAL_ENTRY       1       /* VM entry refused the state (info2: VMX error) */
@@ -156,7 +159,7 @@ enum hv_exit_reason {
 
 struct hv_exit {
 	uint32_t reason;
-	uint32_t pad;
+	uint32_t flags;                 /* HV_EXIT_F_* (API 2; 0 in API 1) */
 	uint64_t rip;                   /* guest RIP of the exiting instruction */
 	union {
 		struct {
@@ -291,7 +294,7 @@ struct hv_root_info {
 	 * read-only into the root at their physical addresses (not root
 	 * memory: free_start/free_end never cover them). */
 	uint32_t nr_modules;
-	uint32_t pad2;
+	uint32_t tsc_khz;               /* the TSC's rate, as the hypervisor measured it */
 	struct {
 		uint64_t start, size;
 		char cmdline[112];

@@ -194,14 +194,14 @@ def _monitor(path, cmds):
     return replies
 
 
-def run_bochs(iso, smp=2, timeout=120, model="corei7_skylake_x", until=None):
+def run_bochs(iso, smp=2, timeout=120, model="corei7_skylake_x", until=None, megs=256):
     """Boot iso under Bochs. Bochs ends only through its shutdown port (the
     image writes it when bochs_exit is on its command line) or our SIGKILL."""
     tmp = tempfile.mkdtemp(prefix="hv-bochs-")
     serial = os.path.join(tmp, "serial.txt")
     rc = os.path.join(tmp, "bochsrc")
     with open(rc, "w") as f:
-        f.write("""megs: 256
+        f.write("""megs: %d
 cpu: model=%s, count=%d, ips=200000000
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
@@ -211,7 +211,7 @@ log: %s
 display_library: term
 port_e9_hack: enabled=1
 com1: enabled=1, mode=file, dev=%s
-""" % (model, smp, iso, os.path.join(tmp, "bochs.log"), serial))
+""" % (megs, model, smp, iso, os.path.join(tmp, "bochs.log"), serial))
     cont = os.path.join(tmp, "cont")
     with open(cont, "w") as f:
         f.write("c\n")

@@ -88,7 +88,14 @@ $(BUILD)/guest/root_%.elf: $(BUILD)/guest/root_%.c.o $(GUEST_LIB_OBJS) $(CHILD_B
 	$(Q)$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
 		-T tests/guest/guest.ld -o $@ $< $(GUEST_LIB_OBJS) $(CHILD_BLOBS)
 
-guests: $(GUESTS:%=$(BUILD)/guest/%.elf)
+guests: $(GUESTS:%=$(BUILD)/guest/%.elf) $(BUILD)/guest/mbkernel.elf
+
+# A multiboot (version 1) test kernel of the project's own, 32-bit.
+$(BUILD)/guest/mbkernel.elf: tests/guest/mbkernel.S tests/guest/mbkernel.ld
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -m32 -c tests/guest/mbkernel.S -o $(BUILD)/guest/mbkernel.o
+	$(Q)$(LD) -m elf_i386 -nostdlib -static -z max-page-size=4096 -z noexecstack \
+		--no-warn-rwx-segments -T tests/guest/mbkernel.ld -o $@ $(BUILD)/guest/mbkernel.o
 
 # ---------------------------------------------------------------- the VMM
 # The root partition's VMM (vmm/, docs/vmm.md): a root program of its own
@@ -163,6 +170,41 @@ $(ISO): $(ELF) scripts/mkiso.sh $(BUILD)/cmdline.txt
 	@$(if $(Q),echo "  ISO     $@")
 	$(Q)scripts/mkiso.sh $(ELF) $@ "$(CMDLINE)"
 
+# ---------------------------------------------------------------- a Linux guest
+# build/guest.iso: the hypervisor, the VMM and a guest (docs/vmm.md). The
+# defaults are Debian's own kernel and the project's busybox initramfs,
+# fetched and built by scripts/guest-images.sh (cached). GUEST_CMDLINE is
+# added to the VMM's defaults for Linux.
+IMAGES := $(BUILD)/images
+GUEST_KERNEL ?= $(IMAGES)/vmlinuz
+GUEST_INITRD ?= $(IMAGES)/initramfs.cpio.gz
+GUEST_CMDLINE ?=
+GUEST_CPUS ?= 1
+GUEST_MEM ?= 256M
+GUEST_ISO := $(BUILD)/guest.iso
+comma := ,
+GUEST_CONFIG = vm=1$(if $(GUEST_INITRD),$(comma)initrd=2),cpus=$(GUEST_CPUS),mem=$(GUEST_MEM)
+
+$(IMAGES)/vmlinuz $(IMAGES)/initramfs.cpio.gz &: scripts/guest-images.sh \
+		scripts/mkinitramfs.py vmm/initramfs-init
+	@scripts/deps.sh all
+	$(Q)scripts/guest-images.sh $(IMAGES)
+
+# The ISO follows the GUEST_* values: rebuilt when they change.
+$(BUILD)/guest-config.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CMDLINE)|$(GUEST_CONFIG)|$(GUEST_KERNEL)|$(GUEST_CMDLINE)|$(GUEST_INITRD)' | \
+		cmp -s - $@ 2>/dev/null || echo '$(CMDLINE)|$(GUEST_CONFIG)|$(GUEST_KERNEL)|$(GUEST_CMDLINE)|$(GUEST_INITRD)' > $@
+
+$(GUEST_ISO): $(ELF) $(VMM) $(GUEST_KERNEL) $(GUEST_INITRD) scripts/mkiso.sh $(BUILD)/guest-config.txt
+	@$(if $(Q),echo "  ISO     $@")
+	$(Q)scripts/mkiso.sh $(ELF) $@ "$(CMDLINE)" "$(VMM)|$(GUEST_CONFIG)" \
+		"$(GUEST_KERNEL)|$(GUEST_CMDLINE)" $(if $(GUEST_INITRD),"$(GUEST_INITRD)")
+
+.PHONY: guest-iso images
+guest-iso: deps $(GUEST_ISO)
+images: $(IMAGES)/vmlinuz $(IMAGES)/initramfs.cpio.gz
+
 # ---------------------------------------------------------------- host tests
 # Pure modules compiled for the host and linked into every unit test.
 include $(sort $(wildcard tests/host/*.mk))
@@ -193,17 +235,20 @@ deps:
 deps-host:
 	@scripts/deps.sh host
 
-run: deps all
-	scripts/run.sh qemu $(ISO)
-run-uefi: deps all
-	scripts/run.sh uefi $(ISO)
-run-bochs: deps all
-	scripts/run.sh bochs $(ISO)
+# make run boots Linux in a VM (build/guest.iso); ROOT=demo boots the demo
+# root partition instead (build/hv.iso).
+RUN_ISO = $(if $(filter demo,$(ROOT)),$(ISO),$(GUEST_ISO))
+run: deps all $(RUN_ISO)
+	scripts/run.sh qemu $(RUN_ISO)
+run-uefi: deps all $(RUN_ISO)
+	scripts/run.sh uefi $(RUN_ISO)
+run-bochs: deps all $(RUN_ISO)
+	scripts/run.sh bochs $(RUN_ISO)
 debug: deps all
 	scripts/run.sh debug $(ISO) $(ELF)
 
 # The whole matrix: host tests (plain and sanitized) and every system test.
-test: deps all $(HOST_BINS)
+test: deps all images $(HOST_BINS)
 	@$(PYTHON) tests/system/run.py --build $(BUILD) --host-tests "$(HOST_TESTS)" --all
 
 # Inner loop: host tests and one QEMU boot.
@@ -217,8 +262,10 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@echo "make            build build/hv.elf and build/hv.iso"
-	@echo "make run        boot under QEMU (KVM if usable, else TCG with SVM), serial on the terminal"
+	@echo "make            build build/hv.elf, build/hv.iso, build/vmm.elf"
+	@echo "make run        Linux in a VM on the hypervisor under QEMU (KVM if usable, else TCG);"
+	@echo "                ROOT=demo: the demo root partition instead"
+	@echo "make guest-iso  build/guest.iso: GUEST_KERNEL GUEST_INITRD GUEST_CMDLINE GUEST_CPUS GUEST_MEM"
 	@echo "make run-uefi   the same through OVMF (UEFI)"
 	@echo "make run-bochs  boot under Bochs (Intel VMX model)"
 	@echo "make debug      QEMU stopped at the first instruction, gdb stub on :1234"

@@ -25,6 +25,7 @@
 #include "hv/virt_init.h"
 #include "hv/vm.h"
 #include <x86/fpu.h>
+#include <x86/guest.h>
 #include <x86/tsc.h>
 
 static bool installed, accepting;
@@ -159,8 +160,8 @@ static int64_t check_sregs(const struct hv_sregs *s)
 		return -HV_EINVAL;
 	if (s->efer & ~(uint64_t)(1 | efer_lme | efer_lma | (1 << 11)))
 		return -HV_EINVAL;              /* SCE, LME, LMA, NXE only */
-	if (s->cr4 & ~(uint64_t)0x3ff)
-		return -HV_EINVAL;              /* VME..OSXMMEXCPT; no VMXE/SMXE/PKE... */
+	if (s->cr4 & ~guest_cr4_allowed())
+		return -HV_EINVAL;              /* what the CPU has and a guest may own */
 	if ((s->cr0 & cr0_pg) && (s->efer & efer_lme) &&
 	    (!(s->cr4 & cr4_pae) || !(s->efer & efer_lma)))
 		return -HV_EINVAL;
@@ -445,7 +446,9 @@ static int64_t invoke_vm_destroy(struct hc_ctx *c)
 
 static int64_t invoke_set_region(struct hc_ctx *c)
 {
-	return vm_set_region(c->vm, c->r->arg[1], c->r->arg[2], c->r->arg[3]);
+	int r = vm_set_region(c->vm, c->r->arg[1], c->r->arg[2], c->r->arg[3]);
+
+	return r == -ETIMEDOUT ? -HV_ETIMEDOUT : r;     /* the others are HV_E* already */
 }
 
 static int64_t invoke_vcpu_create(struct hc_ctx *c)

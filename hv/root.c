@@ -13,6 +13,7 @@
 #include "hv/string.h"
 #include "hv/virt_init.h"
 #include "hv/vm.h"
+#include <x86/fpu.h>
 #include <x86/tsc.h>
 
 static uint64_t hv_mem = 32 * MiB;
@@ -142,11 +143,13 @@ static void root_initial_state(struct vcpu *v, struct root_boot_area *ba, uint64
 	s.idt = (struct hv_dtable){ 0, 0, 0 };
 	s.cr0 = 0x80050033;                     /* PG AM WP NE ET MP PE */
 	s.cr3 = (uint64_t)ba->pml4;
-	s.cr4 = 0x20;                           /* PAE */
+	/* PAE; SSE usable (OSFXSR, OSXMMEXCPT) and XSAVE/AVX with XCR0 set
+	 * to every component offered (docs/root.md). */
+	s.cr4 = 0x20 | 0x600 | (fpu_has_xsave() ? 1ULL << 18 : 0);
 	s.efer = 0xd00;                         /* NXE LMA LME */
 	virt_ops->set_sregs(v, &s);
 	r.rip = entry;
-	r.rsp = (uint64_t)ba->stack + sizeof(ba->stack) - 8;
+	r.rsp = (uint64_t)ba->stack + sizeof(ba->stack);       /* 16-byte aligned */
 	r.rdi = (uint64_t)&ba->info;
 	r.rflags = 0x202;       /* IF: no interrupt reaches the root (all exit to the host) */
 	virt_ops->set_regs(v, &r);
@@ -254,6 +257,7 @@ void root_run(void)
 		return;
 	}
 	root_initial_state(v, ba, entry);
+	v->fpu->xcr0 = fpu_has_xsave() ? fpu_guest_xcr0_mask() : 1;
 	root_vcpu_on[0] = v;
 	pr_info("root: starting %s at 0x%lx, %lu MiB of root memory\n", what, entry,
 		root_mem_total() / MiB);
@@ -277,6 +281,7 @@ int64_t root_start_vcpu(unsigned int cpu, struct vcpu *caller, uint64_t rip,
 		return PTR_ERR(v);
 	virt_ops->get_sregs(caller, &s);
 	virt_ops->set_sregs(v, &s);
+	v->fpu->xcr0 = caller->fpu->xcr0;       /* with the CR4 it came with */
 	r.rip = rip;
 	r.rsp = rsp;
 	r.rdi = rdi;

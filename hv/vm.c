@@ -159,14 +159,17 @@ out:
 	 * new mapping over nothing needs neither (no TLB keeps misses). */
 	if (!stale)
 		return r;
-	if ((s = shootdown(vm)))
+	if ((s = shootdown(vm))) {
+		/* A CPU did not confirm it left the guest: the unlinked tables
+		 * stay allocated (a later shootdown frees them), and the caller
+		 * learns that the memory may still be reachable. */
 		pr_err("vm %u: TLB shootdown incomplete (%s); keeping the old tables\n",
 		       vm->id, errno_name(s));
-	else {
-		spin_lock(&vm->lock);
-		gpt_release(&vm->gpt);
-		spin_unlock(&vm->lock);
+		return r ? r : s;
 	}
+	spin_lock(&vm->lock);
+	gpt_release(&vm->gpt);
+	spin_unlock(&vm->lock);
 	return r;
 }
 

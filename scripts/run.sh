@@ -39,12 +39,12 @@ debug)
 		-s -S -cdrom "$iso" ;;
 bochs)
 	# Bochs draws the VGA screen in the terminal when it owns it; run it in
-	# the background and show the serial console instead. Ctrl-C stops both.
+	# the background and be the serial line's terminal here instead
+	# (scripts/serial-term.py: Bochs connects to it). Ctrl-] stops both.
 	dir=$(dirname "$iso")
-	serial=$dir/bochs-serial.txt
-	: > "$serial"
+	port=$((20000 + $$ % 20000))
 	cat > "$dir/bochsrc.run" <<RC
-megs: 512
+megs: ${BOCHS_MEGS:-512}
 cpu: model=corei7_skylake_x, count=$smp, ips=200000000
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
@@ -53,14 +53,15 @@ ata0-master: type=cdrom, path=$iso, status=inserted
 log: $dir/bochs.log
 display_library: term
 port_e9_hack: enabled=1
-com1: enabled=1, mode=file, dev=$serial
+com1: enabled=1, mode=socket-client, dev=localhost:$port
 RC
 	echo c > "$dir/bochs.rc"
-	TERM=dumb bochs -q -f "$dir/bochsrc.run" -rc "$dir/bochs.rc" </dev/null >/dev/null 2>&1 &
+	(sleep 1; TERM=dumb exec bochs -q -f "$dir/bochsrc.run" -rc "$dir/bochs.rc" \
+		</dev/null >/dev/null 2>&1) &
 	pid=$!
-	trap 'kill -9 $pid 2>/dev/null' EXIT INT TERM
-	echo "Bochs started (pid $pid); serial console follows, Ctrl-C to stop."
-	tail -f "$serial" --pid=$pid ;;
+	trap 'pkill -9 -f "$dir/bochsrc.run" 2>/dev/null; kill -9 $pid 2>/dev/null' EXIT INT TERM
+	echo "Bochs starting; its serial console follows (Linux takes minutes here). Ctrl-] stops."
+	"$(dirname "$0")/serial-term.py" "$port" ;;
 *)
 	echo "usage: $0 qemu|uefi|bochs|debug ISO [ELF]" >&2; exit 2 ;;
 esac

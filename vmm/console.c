@@ -141,16 +141,24 @@ static void announce(void)
 			   vms[focus].id);
 }
 
-static void switch_focus(void)
+/* Ctrl-A x3: the next running VM after the current one, then the debug
+ * console, then the first VM again. When the VM that has the input ends,
+ * the next running VM gets it (the debug console if none is left). */
+static void switch_focus(bool to_console_after_last)
 {
 	int next = focus;
 
-	/* The next running VM after the current one, then the debug console. */
-	for (;;) {
+	for (unsigned int tries = 0; tries <= nr_vms; tries++) {
 		next = next + 1 >= (int)nr_vms ? -1 : next + 1;
-		if (next < 0 || vms[next].state == VM_RUNNING)
+		if (next < 0 && to_console_after_last)
 			break;
+		if (next >= 0 && next != focus && vms[next].state == VM_RUNNING)
+			break;
+		if (next < 0)
+			continue;
 	}
+	if (next == focus || (next >= 0 && vms[next].state != VM_RUNNING))
+		next = -1;
 	if (focus >= 0)
 		flush(focus, out[focus].len);   /* its partial line, before the switch */
 	focus = next;
@@ -184,7 +192,7 @@ void console_poll(void)
 		if (buf[k] == CTRL_A) {
 			if (++ctrl_a == 3) {
 				ctrl_a = 0;
-				switch_focus();
+				switch_focus(true);
 			}
 			continue;
 		}
@@ -215,14 +223,14 @@ void console_vm_gone(struct vmm_vm *vm, bool restarting)
 	vmm_unlock(&o->lock);
 	in[i].head = in[i].tail = 0;
 	if (focus == (int)i && !restarting)
-		switch_focus();
+		switch_focus(false);
 }
 
 void console_init(void)
 {
 	tsc_per_ms = root_info->tsc_khz ? root_info->tsc_khz : 1000000;
-	focus = nr_vms ? 0 : -1;
+	focus = -1;
 	hcall(HC_CONSOLE_READ, (uint64_t)&ctrl_a, 0, 0, 0);    /* claim the input now */
 	ctrl_a = 0;
-	announce();
+	switch_focus(false);            /* the first VM running, else the debug console */
 }

@@ -7,16 +7,84 @@
 
 struct hv_root_info *root_info;
 static struct vmm_config config;
-static uint64_t heap, heap_end;
+/*
+ * Root memory for VMs and the VMM's pages: first fit from a list of free
+ * ranges, kept sorted and merged, so a VM's memory comes back when it
+ * ends (or fails to start) and another VM can have it.
+ */
+#define FREE_RANGES 64
+static struct { uint64_t base, end; } free_list[FREE_RANGES];
+static unsigned int nr_free;
+static vmm_lock_t alloc_lock;
+
+static void free_add(uint64_t base, uint64_t end)
+{
+	unsigned int i = 0;
+
+	if (base >= end)
+		return;
+	while (i < nr_free && free_list[i].base < base)
+		i++;
+	if (i > 0 && free_list[i - 1].end == base) {            /* merge down */
+		free_list[i - 1].end = end;
+		if (i < nr_free && free_list[i].base == end) {  /* and up */
+			free_list[i - 1].end = free_list[i].end;
+			gmemmove(&free_list[i], &free_list[i + 1], (nr_free - i - 1) * sizeof(free_list[0]));
+			nr_free--;
+		}
+		return;
+	}
+	if (i < nr_free && free_list[i].base == end) {
+		free_list[i].base = base;
+		return;
+	}
+	if (nr_free == FREE_RANGES)
+		return;                         /* lost; not expected with few VMs */
+	gmemmove(&free_list[i + 1], &free_list[i], (nr_free - i) * sizeof(free_list[0]));
+	free_list[i].base = base;
+	free_list[i].end = end;
+	nr_free++;
+}
 
 void *vmm_alloc(uint64_t size, uint64_t align)
 {
-	uint64_t p = (heap + align - 1) & ~(align - 1);
+	void *p = NULL;
 
-	if (p + size > heap_end || p + size < p)
-		return NULL;
-	heap = p + size;
-	return (void *)p;
+	size = (size + 4095) & ~4095ULL;
+	vmm_lock(&alloc_lock);
+	for (unsigned int i = 0; i < nr_free; i++) {
+		uint64_t b = (free_list[i].base + align - 1) & ~(align - 1), e = free_list[i].end;
+
+		if (b + size > e || b + size < b)
+			continue;
+		uint64_t old_base = free_list[i].base;
+
+		/* Cut [b, b + size) out: what is left on each side stays free. */
+		gmemmove(&free_list[i], &free_list[i + 1], (nr_free - i - 1) * sizeof(free_list[0]));
+		nr_free--;
+		free_add(old_base, b);
+		free_add(b + size, e);
+		p = (void *)b;
+		break;
+	}
+	vmm_unlock(&alloc_lock);
+	return p;
+}
+
+void vmm_free(void *p, uint64_t size)
+{
+	vmm_lock(&alloc_lock);
+	free_add((uint64_t)p, (uint64_t)p + ((size + 4095) & ~4095ULL));
+	vmm_unlock(&alloc_lock);
+}
+
+static uint64_t free_bytes(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < nr_free; i++)
+		n += free_list[i].end - free_list[i].base;
+	return n;
 }
 
 /* Hypervisor memory as HC_STATS reports it: a VM that ended must have
@@ -38,7 +106,7 @@ static void ap_main(uint64_t cpu)
 
 static void __attribute__((naked)) ap_entry(void)
 {
-	__asm__ __volatile__("call ap_main_entry\n1: hlt\njmp 1b");
+	__asm__ __volatile__("andq $-16, %rsp\ncall ap_main_entry\n1: hlt\njmp 1b");
 }
 
 void ap_main_entry(uint64_t cpu);
@@ -51,14 +119,13 @@ void guest_main(struct hv_root_info *info)
 {
 	guest_init();
 	root_info = info;
-	heap = (info->free_start + 4095) & ~4095ULL;
-	heap_end = info->free_end;
+	free_add((info->free_start + 4095) & ~4095ULL, info->free_end & ~4095ULL);
 	if (info->api_version < 2) {
 		gprintf("vmm: the hypervisor offers API %u; this VMM needs 2\n", info->api_version);
 		return;
 	}
 	vmm_printf("vmm: %u CPUs, %lu MiB of root memory free, %u boot modules\n", info->nr_cpus,
-		   (heap_end - heap) >> 20, info->nr_modules);
+		   free_bytes() >> 20, info->nr_modules);
 	if (config_parse(info->cmdline, &config))
 		return;
 	run_budget_us = config.budget_us;

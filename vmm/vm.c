@@ -194,6 +194,14 @@ static int load(struct vmm_vm *vm, const struct vm_config *cfg, char *kind, size
 	return 0;
 }
 
+static void release_ram(struct vmm_vm *vm)
+{
+	if (vm->ram)
+		vmm_free(vm->ram, vm->ram_size);
+	vm->ram = NULL;
+	vm->ram_size = 0;
+}
+
 /* Undo what vm_start made, in reverse. */
 static void teardown(struct vmm_vm *vm)
 {
@@ -219,8 +227,9 @@ int vm_start(unsigned int i, const struct vm_config *cfg)
 	vm->end_reason[0] = '\0';
 	vm->end_code = 0;
 	if (!vm->ram || vm->ram_size != cfg->mem) {
+		release_ram(vm);
 		vm->ram = vmm_alloc(cfg->mem, 2ULL << 20);     /* 2 MiB: large nested pages */
-		vm->ram_size = cfg->mem;
+		vm->ram_size = vm->ram ? cfg->mem : 0;
 		if (!vm->ram) {
 			fail(vm, "%lu MiB of memory: not that much root memory left", cfg->mem >> 20);
 			return -1;
@@ -229,6 +238,7 @@ int vm_start(unsigned int i, const struct vm_config *cfg)
 	gmemset(vm->ram, 0, 1ULL << 20);       /* the low MiB: boot tables */
 	if ((r = vm_hcall(HC_VM_CREATE, 0, 0, 0, 0)) < 0) {
 		fail(vm, "creating it: error %ld", r);
+		release_ram(vm);
 		return -1;
 	}
 	vm->handle = r;
@@ -238,6 +248,7 @@ int vm_start(unsigned int i, const struct vm_config *cfg)
 	    (r = set_cpuid(vm)) < 0) {
 		fail(vm, "setting it up: error %ld", r);
 		teardown(vm);
+		release_ram(vm);
 		return -1;
 	}
 	for (unsigned int c = 0; c < vm->nr_vcpus; c++) {
@@ -252,6 +263,7 @@ int vm_start(unsigned int i, const struct vm_config *cfg)
 		if (r < 0) {
 			fail(vm, "creating vCPU %u: error %ld", c, r);
 			teardown(vm);
+			release_ram(vm);
 			return -1;
 		}
 		vc->handle = r;
@@ -261,11 +273,13 @@ int vm_start(unsigned int i, const struct vm_config *cfg)
 		if (c && (r = vm_hcall(HC_SET_MP_STATE, (uint64_t)r, HV_MP_INIT_RECEIVED, 0, 0)) < 0) {
 			fail(vm, "wait-for-SIPI: error %ld", r);
 			teardown(vm);
+			release_ram(vm);
 			return -1;
 		}
 	}
 	if (load(vm, cfg, kind, sizeof(kind))) {
 		teardown(vm);
+		release_ram(vm);
 		return -1;
 	}
 	dev_reset(vm);
@@ -332,6 +346,8 @@ void vm_reap(void)
 		report(vm);
 		console_vm_gone(vm, vm->cfg->restart);
 		teardown(vm);
+		if (!vm->cfg->restart)
+			release_ram(vm);
 		__atomic_store_n(&vm->state, VM_OFF, __ATOMIC_RELEASE);
 		vmm_stats_line("after vm", vm->id);
 		if (vm->cfg->restart) {

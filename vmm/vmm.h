@@ -33,8 +33,9 @@ static inline void vmm_unlock(vmm_lock_t *l)
 /* Every line the VMM prints goes through the hypervisor's console
  * (HC_CONSOLE_WRITE), so it never interleaves with the hypervisor's own. */
 void vmm_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Root memory for the VMM's own use, aligned (never freed). */
+/* Root memory, aligned; NULL when none is left. */
 void *vmm_alloc(uint64_t size, uint64_t align);
+void vmm_free(void *p, uint64_t size);
 /* One line with the hypervisor's memory (HC_STATS). */
 void vmm_stats_line(const char *when, unsigned int id);
 

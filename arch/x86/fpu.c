@@ -102,7 +102,7 @@ void fpu_init_cpu(void)
 	}
 	if (has_xsave) {
 		write_cr4(read_cr4() | CR4_OSXSAVE);
-		xsetbv(XFEATURE_X87);
+		xsetbv(guest_mask);     /* the host's XCR0: every component offered */
 	}
 }
 
@@ -130,7 +130,6 @@ void fpu_switch(struct fpu *from, struct fpu *to)
 	}
 	if (to) {
 		if (has_xsave) {
-			xsetbv(to->xcr0);
 			__asm__ __volatile__("xrstor64 %0" :: "m"(to->area), "a"(~0U), "d"(~0U)
 					     : "memory");
 		} else {
@@ -151,10 +150,21 @@ bool fpu_xcr0_valid(uint64_t xcr0, uint64_t allowed)
 	return true;
 }
 
+void fpu_guest_xcr0(const struct fpu *f)
+{
+	if (has_xsave && f->xcr0 != guest_mask)
+		xsetbv(f->xcr0);
+}
+
+void fpu_host_xcr0(const struct fpu *f)
+{
+	if (has_xsave && f->xcr0 != guest_mask)
+		xsetbv(guest_mask);
+}
+
 void fpu_set_xcr0(struct fpu *f, uint64_t xcr0)
 {
 	f->xcr0 = xcr0;
-	xsetbv(xcr0);
 }
 
 void fpu_get(const struct fpu *f, struct hv_xsave *x)
@@ -162,7 +172,7 @@ void fpu_get(const struct fpu *f, struct hv_xsave *x)
 	memset(x, 0, sizeof(*x));
 	x->xcr0 = f->xcr0;
 	x->format = has_xsave ? HV_XSAVE_FORMAT_XSAVE : HV_XSAVE_FORMAT_FXSAVE;
-	x->size = fpu_area_bytes(f->xcr0);
+	x->size = fpu_area_bytes(guest_mask);
 	memcpy(x->area, f->area, x->size);
 }
 
@@ -174,7 +184,7 @@ int fpu_check(const struct hv_xsave *x, uint64_t allowed)
 		return -EINVAL;
 	if (has_xsave ? !fpu_xcr0_valid(x->xcr0, allowed) : x->xcr0 != XFEATURE_X87)
 		return -EINVAL;
-	if (x->size != fpu_area_bytes(x->xcr0))
+	if (x->size != fpu_area_bytes(guest_mask))
 		return -EINVAL;
 	memcpy(&mxcsr, x->area + FX_MXCSR, 4);
 	if (mxcsr & ~mxcsr_mask)
@@ -183,9 +193,10 @@ int fpu_check(const struct hv_xsave *x, uint64_t allowed)
 		uint64_t hdr[8];
 
 		memcpy(hdr, x->area + XSAVE_HDR, sizeof(hdr));
-		/* XSTATE_BV within XCR0, XCOMP_BV 0 (standard form), the rest
-		 * of the header zero: otherwise XRSTOR faults (SDM 13.8.1). */
-		if (hdr[0] & ~x->xcr0)
+		/* XSTATE_BV within the host's XCR0 (what XRSTOR runs under),
+		 * XCOMP_BV 0 (standard form), the rest of the header zero:
+		 * otherwise XRSTOR faults (SDM 13.8.1). */
+		if (hdr[0] & ~guest_mask)
 			return -EINVAL;
 		for (int i = 1; i < 8; i++)
 			if (hdr[i])

@@ -44,3 +44,28 @@ void cpuid_default_init(void)
 
 	cpuid_build_default(&default_cpuid, host_cpuid, &f);
 }
+
+uint64_t guest_cr4_allowed(void)
+{
+	static uint64_t mask;
+	struct cpuid_regs l1, l7;
+
+	if (mask)
+		return mask;
+	l1 = cpuid(1);
+	l7 = cpuid(0).eax >= 7 ? cpuid_count(7, 0) : (struct cpuid_regs){ 0 };
+	mask = 0x7ff;                                   /* VME .. OSXMMEXCPT */
+	if (l7.ecx & (1U << 2))
+		mask |= 1ULL << 11;                     /* UMIP */
+	if (l7.ebx & (1U << 0))
+		mask |= 1ULL << 16;                     /* FSGSBASE */
+	if (l1.ecx & (1U << 17))
+		mask |= 1ULL << 17;                     /* PCIDE */
+	if (l1.ecx & (1U << 26))
+		mask |= 1ULL << 18;                     /* OSXSAVE */
+	if (l7.ebx & (1U << 7))
+		mask |= 1ULL << 20;                     /* SMEP */
+	if (l7.ebx & (1U << 20))
+		mask |= 1ULL << 21;                     /* SMAP */
+	return mask;
+}

@@ -4,6 +4,7 @@
 	.global _start
 _start:
 	xorl %ebp, %ebp
+	andq $-16, %rsp                 /* the ABI's alignment at the call */
 	call guest_main
 1:	hlt
 	jmp 1b

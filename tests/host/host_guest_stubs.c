@@ -13,6 +13,7 @@
 #include "hv/vm.h"
 #include <stdlib.h>
 #include <x86/fpu.h>
+#include <x86/guest.h>
 #include <x86/tsc.h>
 #include "host_guest_stubs.h"
 
@@ -59,6 +60,7 @@ int fpu_check(const struct hv_xsave *x, uint64_t allowed)
 void fpu_set(struct fpu *f, const struct hv_xsave *x) { memcpy(f->area, x->area, 576); f->xcr0 = x->xcr0; }
 
 uint64_t tsc_khz(void) { return 1000000; }
+uint64_t guest_cr4_allowed(void) { return 0x7ff; }
 uint64_t tsc_to_us(uint64_t cycles) { return cycles / 1000; }
 
 void console_write_root(const char *s, size_t n)

@@ -592,6 +592,7 @@ void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 	if (deadline)
 		hosttimer_set_deadline(deadline);
 	tsc_aux_load(v->tsc_aux);
+	fpu_guest_xcr0(v->fpu);
 	/*
 	 * With V_INTR_MASKING the host's RFLAGS.IF at VMRUN decides whether a
 	 * physical interrupt (a cross-CPU call, a kick, the timer) ends the
@@ -602,6 +603,7 @@ void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 	svm_vmrun((uint64_t)v->block, &v->regs, (uint64_t)cpus[cpu].host_vmcb);
 	/* An interrupt or NMI that caused the exit is taken here. */
 	__asm__ __volatile__("stgi; cli" ::: "memory");
+	fpu_host_xcr0(v->fpu);
 	debugreg_exit(v, false);
 	v->regs.rax = F64(v, VMCB_RAX);
 	if (v->lapic)

@@ -13,6 +13,7 @@
  */
 #include <x86/cpu.h>
 #include <x86/debugreg.h>
+#include <x86/fpu.h>
 #include <x86/guest.h>
 #include <x86/desc.h>
 #include <x86/percpu.h>
@@ -1202,8 +1203,10 @@ void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 	arm_preemption_timer(deadline);
 	tsc_aux_load(v->tsc_aux);
 	load_guest_extra(x);
+	fpu_guest_xcr0(v->fpu);
 	if (vmx_launch(&v->regs, x->launched)) {
 		/* VMfail (30.2): nothing of the guest ran. */
+		fpu_host_xcr0(v->fpu);
 		save_guest_extra(x);
 		debugreg_exit(v, true);
 		memset(exit, 0, sizeof(*exit));
@@ -1212,6 +1215,7 @@ void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 		exit->info2 = vmread(VM_INSTRUCTION_ERROR);
 	} else {
 		x->launched = true;
+		fpu_host_xcr0(v->fpu);
 		save_guest_extra(x);
 		debugreg_exit(v, true);
 		requeue_event();

@@ -2,7 +2,11 @@
  * x87/SSE/AVX state per vCPU (SDM Vol. 1, ch. 13): XSAVE/XRSTOR where the
  * CPU has them, FXSAVE/FXRSTOR otherwise. The hypervisor itself never
  * touches these registers (-mgeneral-regs-only), so the registers always
- * hold the state of the vCPU running on this CPU, and XCR0 is that vCPU's.
+ * hold the state of the vCPU running on this CPU. XCR0 is the host's (every
+ * component a guest may have) whenever the hypervisor runs, so XSAVE and
+ * XRSTOR always move a vCPU's whole state whatever XCR0 it chose (SSE
+ * registers work with XCR0 = 1 too); the vCPU's own XCR0 is in the CPU only
+ * from just before its entry to just after its exit (KVM does the same).
  */
 #ifndef X86_FPU_H
 #define X86_FPU_H
@@ -39,17 +43,20 @@ uint32_t fpu_area_bytes(uint64_t xcr0);
 /* CPUID 0xD sub-leaf i of the host (sizes and offsets of components). */
 /* The architectural reset state (SDM Vol. 1, 13.6: FCW 0x37f, MXCSR 0x1f80). */
 void fpu_reset(struct fpu *f);
-/* Save the registers into `from` (when not NULL), then load `to`'s, XCR0
- * included. Interrupts off. */
+/* Save the registers into `from` (when not NULL), then load `to`'s. */
 void fpu_switch(struct fpu *from, struct fpu *to);
+/* Around a VM entry, interrupts off: the vCPU's XCR0 in, the host's back. */
+void fpu_guest_xcr0(const struct fpu *f);
+void fpu_host_xcr0(const struct fpu *f);
 /* Would XSETBV accept this XCR0 for a guest allowed `allowed` (SDM Vol. 1,
  * 13.3: bit 0 set, AVX needs SSE, AVX-512 all three with AVX)? */
 bool fpu_xcr0_valid(uint64_t xcr0, uint64_t allowed);
-/* XSETBV of a running vCPU: its state is in the registers. */
+/* XSETBV of a vCPU: it takes effect at its next entry. */
 void fpu_set_xcr0(struct fpu *f, uint64_t xcr0);
 /* The ABI copies (HC_GET/SET_XSAVE). set: 0 or -EINVAL with nothing
- * changed (wrong format or size, XCR0 the guest could not set, header or
- * MXCSR bits XRSTOR would fault on). */
+ * changed (wrong format or size — fpu_area_bytes of every component offered
+ * — an XCR0 the guest could not set, XSTATE_BV beyond what is offered,
+ * header or MXCSR bits XRSTOR would fault on). */
 void fpu_get(const struct fpu *f, struct hv_xsave *x);
 int fpu_check(const struct hv_xsave *x, uint64_t allowed);
 void fpu_set(struct fpu *f, const struct hv_xsave *x);

@@ -9,4 +9,9 @@
  * what this CPU has. */
 void tsc_aux_load(uint64_t val);
 
+/* The CR4 bits a guest may hold (HC_SET_SREGS): VME..OSXMMEXCPT and, where
+ * the CPU has them, UMIP, FSGSBASE, PCIDE, OSXSAVE, SMEP, SMAP. Never
+ * VMXE, SMXE, LA57, PKE, CET: features the hypervisor does not offer. */
+uint64_t guest_cr4_allowed(void);
+
 #endif

@@ -229,8 +229,10 @@ def bad_image_files():
     """A truncated kernel and a file with no kernel in it, under build/."""
     os.makedirs("build/images-bad", exist_ok=True)
     trunc = "build/images-bad/vmlinuz-truncated"
-    with open(KERNEL, "rb") as f:
-        data = f.read(200000) if os.path.exists(KERNEL) else b""
+    data = b""
+    if os.path.exists(KERNEL):
+        with open(KERNEL, "rb") as f:
+            data = f.read(200000)
     with open(trunc, "wb") as f:
         f.write(data)
     junk = "build/images-bad/not-a-kernel"

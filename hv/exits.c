@@ -8,6 +8,7 @@
 #include "hv/cpuid.h"
 #include "hv/emulate.h"
 #include "hv/errno.h"
+#include "hv/events.h"
 #include "hv/exits.h"
 #include "hv/guest_mem.h"
 #include "hv/hypercall.h"
@@ -108,6 +109,7 @@ static enum exit_action handle_hlt(struct vcpu *v, const struct vm_exit_info *e)
 	advance(v, e);
 	if (v->vm->is_root) {
 		root_idle();                    /* until the next interrupt */
+		events_run();                   /* deferred work waits for an idle root */
 		return EXIT_RESUME;
 	}
 	if (v->lapic) {

@@ -1,5 +1,6 @@
 /* VMs and vCPUs: creation, memory regions, teardown (hv/vm.h). */
 #include "hv/vm.h"
+#include "hv/async_work.h"
 #include "hv/cpuid.h"
 #include "hv/errno.h"
 #include "hv/guest_mem.h"
@@ -49,10 +50,13 @@ struct vm *vm_create(bool is_root)
 	return vm;
 }
 
+static void release_cancel(struct vm *vm);
+
 int vm_destroy(struct vm *vm)
 {
 	if (vm->nr_vcpus)
 		return -EBUSY;
+	release_cancel(vm);     /* no vCPU left: nothing can walk the tables */
 	irqchip_destroy(vm);
 	if (vm->cpuid != &default_cpuid)
 		page_free((void *)vm->cpuid, 0);
@@ -64,6 +68,8 @@ int vm_destroy(struct vm *vm)
 		kfree(vm);
 	return 0;
 }
+
+static void release_later(struct vm *vm);
 
 static int nothing(void *arg)
 {
@@ -161,16 +167,58 @@ out:
 		return r;
 	if ((s = shootdown(vm))) {
 		/* A CPU did not confirm it left the guest: the unlinked tables
-		 * stay allocated (a later shootdown frees them), and the caller
-		 * learns that the memory may still be reachable. */
+		 * stay allocated, a deferred work item (the async stage's)
+		 * retries the shootdown and frees them, and the caller learns
+		 * that the memory may still be reachable. */
 		pr_err("vm %u: TLB shootdown incomplete (%s); keeping the old tables\n",
 		       vm->id, errno_name(s));
+		release_later(vm);
 		return r ? r : s;
 	}
 	spin_lock(&vm->lock);
 	gpt_release(&vm->gpt);
 	spin_unlock(&vm->lock);
 	return r;
+}
+
+/* Deferred work (the async stage's items, run by events_run): retry the
+ * shootdown a region change could not finish, then free the tables it
+ * unlinked. Cancelled by vm_destroy, which frees them itself. */
+static void release_work(struct work *w)
+{
+	struct async_work *aw = container_of(w, struct async_work, work);
+	struct vm *vm = aw->vcpu;
+
+	if (shootdown(vm)) {
+		events_queue(w);                /* still not answered: later */
+		return;
+	}
+	spin_lock(&vm->lock);
+	gpt_release(&vm->gpt);
+	vm->release = NULL;
+	spin_unlock(&vm->lock);
+	async_work_free(aw);
+}
+
+static void release_later(struct vm *vm)
+{
+	struct async_work *aw;
+
+	if (vm->release || !(aw = async_work_alloc()))
+		return;                         /* already queued, or the next change retries */
+	aw->work = (struct work){ .fn = release_work };
+	aw->vcpu = vm;
+	vm->release = aw;
+	events_queue(&aw->work);
+}
+
+static void release_cancel(struct vm *vm)
+{
+	if (!vm->release)
+		return;
+	events_cancel(&vm->release->work);
+	async_work_free(vm->release);
+	vm->release = NULL;
 }
 
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)

@@ -43,6 +43,7 @@ struct vm {
 	struct vcpu *vcpus[VM_MAX_VCPUS];       /* by index (the APIC ID) */
 	const struct cpuid_table *cpuid;        /* the default or its own */
 	struct irqchip *irqchip;                /* NULL: no local APIC/IOAPIC */
+	struct async_work *release;             /* a shootdown to retry, then free tables */
 	uint64_t exits;
 	uint64_t stat[HV_STAT_COUNT];
 };

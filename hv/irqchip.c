@@ -434,8 +434,11 @@ void irqchip_inject(struct vcpu *v)
 		if (vec < 0) {
 			int irr = vlapic_highest_irr(v->lapic);
 
-			if (irr >= 0)
-				tpr_class = irr >> 4;   /* held back by the TPR */
+			/* Held back by the TPR (not by a vector in service, whose
+			 * EOI exits anyway): exit when the guest lowers it. VMX
+			 * requires the threshold not above TPR's class (26.2.1.1). */
+			if (irr >= 0 && irr >> 4 <= vlapic_get_tpr(v->lapic) >> 4)
+				tpr_class = irr >> 4;
 		}
 	} else if (ext) {
 		vec = __atomic_load_n(&v->extint_vector, __ATOMIC_ACQUIRE);

@@ -114,6 +114,10 @@ int vcpu_run_child(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_
 			break;
 		wait_until_wanted();
 		irqchip_process_requests(v);
+		if (v->mp_state == HV_MP_HALTED && irqchip_wakeup_pending(v)) {
+			v->mp_state = HV_MP_RUNNABLE;   /* it has something to take */
+			v->vm->stat[HV_STAT_HALT_WAKEUPS]++;
+		}
 		if (v->mp_state != HV_MP_RUNNABLE) {
 			if (flags & HV_RUN_NO_BLOCK) {
 				exit_to_root_hlt(v, virt_ops->get_rip(v));

@@ -196,8 +196,147 @@ def bench_hypercalls(ctx):
     return True
 
 
+# ------------------------------------------------------------ interrupt platform
+
+# root_irq's `bench` lines, in the order printed, with what each measures.
+IRQ_BENCHES = [
+    ("cpuid exit", "CPUID exit of the child (the baseline)"),
+    ("x2apic eoi", "x2APIC EOI (WRMSR 0x80b)"),
+    ("tsc-deadline irq", "TSC-deadline WRMSR -> interrupt -> EOI"),
+    ("xapic mmio read", "xAPIC MMIO read (version) through the decoder"),
+    ("hlt timer wake-up", "HLT -> timer wake-up (deadline to handler)"),
+    ("ipi ping-pong", "IPI ping-pong, 2 vCPUs on 2 CPUs (round trip)"),
+]
+
+
+def bench_irq(ctx):
+    """Local APIC, timer and IPI round trips in child VMs, measured by the
+    interrupt test program (root_irq) in `bench` mode under -icount
+    shift=0,sleep=off: the TSC counts instructions (hypervisor and guest,
+    both CPUs for the ping-pong) and idle time jumps to the next timer, so
+    a HLT costs what runs, not the wait. Each figure beside the child's
+    CPUID exit."""
+    title("local APIC and IPI round trips in a child VM (QEMU TCG, SVM, 2 CPUs, "
+          "-icount shift=0,sleep=off, root_irq bench)")
+    module = os.path.join(ctx.build, "guest", "root_irq.elf")
+    iso = ctx.img.iso("", (module + "|bench",))
+    r = harness.run_qemu(iso, smp=2, timeout=600, extra=["-icount", "shift=0,sleep=off"])
+    vals = {k: int(v) for k, v in re.findall(r"^bench: (.+?) (\d+) tsc/iter", r.serial, re.M)}
+    for line in re.findall(r"^bench: .*failed.*$", r.serial, re.M):
+        print("irq bench: " + line)
+    base = vals.get("cpuid exit")
+    if not base:
+        print("irq bench: no figures (status %s%s)" % (r.status, ", timed out" if r.timed_out else ""))
+        return False
+    print("%-48s %18s   %s" % ("round trip", "instructions/iter", "beside the CPUID exit"))
+    for key, what in IRQ_BENCHES:
+        v = vals.get(key)
+        if v is None:
+            print("%-48s %18s" % (what, "failed"))
+            continue
+        print("%-48s %12d insns   %5.2f x the CPUID exit (%d insns)" % (what, v, v / float(base), base))
+    return all(k in vals for k, _ in IRQ_BENCHES)
+
+
+# ------------------------------------------------------------ Linux boot
+
+LINUX_CMDLINE = ("console=ttyS0 earlyprintk=serial,ttyS0 acpi=off pci=off nokaslr tsc_early_khz=%d "
+                 "tsc=reliable no_timer_check io_delay=none reboot=k panic=-1 "
+                 "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd")
+
+
+def bench_linux_boot(ctx):
+    """Debian's Linux to its shell in a child VM on the hypervisor, against
+    the same kernel, initramfs and command line booted directly by the same
+    QEMU (-kernel), interleaved; the exits by kind of one boot; the time
+    from the hypervisor's first line to the guest's first line."""
+    import session
+    kernel = os.path.join(ctx.build, "images", "vmlinuz")
+    initrd = os.path.join(ctx.build, "images", "initramfs.cpio.gz")
+    vmm = os.path.join(ctx.build, "vmm.elf")
+    if not os.path.exists(kernel):
+        print("linux boot bench: no guest images (make images)")
+        return None
+    reps = max(2, ctx.args.reps)
+    title("Linux to its shell: in a VM on the hypervisor vs. booted directly "
+          "(QEMU TCG qemu64+svm, 2 CPUs, 1 vCPU, 256 MiB guest; %d runs each, interleaved)" % reps)
+    iso = ctx.img.iso("", (vmm + "|vm=1,initrd=2,cpus=1,mem=256M", kernel, initrd))
+    tsc_khz = None
+    direct, ours, exits = [], [], None
+    for rep in range(reps):
+        for kind in ("direct", "ours"):
+            if kind == "direct":
+                boot = ["-kernel", kernel, "-initrd", initrd,
+                        "-append", LINUX_CMDLINE % (tsc_khz or 2000000)]
+                s = session.Session(None, smp=2, mem="256M", boot=boot)
+            else:
+                s = session.Session(iso, smp=2, mem="512M")
+            try:
+                t0 = s.start
+                m = s.wait(r"^init: shell on", 600)
+                t_shell = time.monotonic() - t0
+                if kind == "ours":
+                    text = s.text
+                    k = re.search(r"tsc_early_khz=(\d+)", text)
+                    tsc_khz = int(k.group(1)) if k else tsc_khz
+                    ours.append(t_shell)
+                    if exits is None:
+                        s.wait(r"# ", 60, m.end())
+                        s.type("poweroff -f\r")
+                        e = s.wait(r"^vm 1: (\d+) exits:(.*)$", 120)
+                        exits = (int(e.group(1)), e.group(2).strip())
+                else:
+                    direct.append(t_shell)
+            except session.Timeout as err:
+                print("linux boot bench: %s run %d: %s" % (kind, rep + 1, err))
+            finally:
+                s.close()
+    if not direct or not ours:
+        return False
+    d, o = statistics.median(direct), statistics.median(ours)
+    print("boot to 'init: shell on'        median     min   (wall seconds from QEMU's start)")
+    print("  direct (QEMU -kernel)        %7.1f %7.1f" % (d, min(direct)))
+    print("  in a VM on the hypervisor    %7.1f %7.1f" % (o, min(ours)))
+    print("  ratio (median)               %7.2f   (goal: at most 3)" % (o / d))
+    if exits:
+        print("exits during one boot and shutdown: %d: %s" % exits)
+    return True
+
+
+def bench_first_line(ctx):
+    """From the hypervisor's first line to the guest kernel's first line."""
+    import session
+    kernel = os.path.join(ctx.build, "images", "vmlinuz")
+    initrd = os.path.join(ctx.build, "images", "initramfs.cpio.gz")
+    vmm = os.path.join(ctx.build, "vmm.elf")
+    if not os.path.exists(kernel):
+        return None
+    title("Time from the hypervisor's first line to the guest's first line (QEMU TCG, 3 runs)")
+    iso = ctx.img.iso("", (vmm + "|vm=1,initrd=2,cpus=1,mem=256M", kernel, initrd))
+    gaps = []
+    for _ in range(3):
+        s = session.Session(iso, smp=2, mem="512M")
+        try:
+            s.wait(r"hv: x86-64 microhypervisor", 120)
+            t1 = time.monotonic()
+            s.wait(r"Linux version", 120)
+            gaps.append(time.monotonic() - t1)
+        except session.Timeout as err:
+            print("first line bench: %s" % err)
+        finally:
+            s.close()
+    if not gaps:
+        return False
+    print("hypervisor's first line -> 'Linux version': median %.2f s, min %.2f s (wall)" %
+          (statistics.median(gaps), min(gaps)))
+    print("(GRUB loads the ISO's modules before either; this is the hypervisor's boot,\n"
+          " the VMM's start, the kernel's load and its decompression.)")
+    return True
+
+
 # Each prints its own table; append new benchmarks here.
-BENCHES = [bench_smp_bringup, bench_smp_bochs, bench_slab, bench_hypercalls]
+BENCHES = [bench_smp_bringup, bench_smp_bochs, bench_slab, bench_hypercalls, bench_irq,
+           bench_linux_boot, bench_first_line]
 
 
 def main():

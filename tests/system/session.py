@@ -22,7 +22,10 @@ class Timeout(Exception):
 
 class Session:
     def __init__(self, iso, emu="qemu", smp=1, cpu="qemu64,+svm,+npt", mem="512M",
-                 extra=(), model="corei7_skylake_x", megs=512):
+                 extra=(), model="corei7_skylake_x", megs=512, boot=None):
+        """boot: QEMU arguments that boot something else than `iso` (a
+        -kernel/-initrd/-append triple for a direct boot)."""
+        self.boot = boot
         self.tmp = tempfile.mkdtemp(prefix="hv-session-")
         self.log_path = os.path.join(self.tmp, "serial.txt")
         self.buf = b""
@@ -42,8 +45,8 @@ class Session:
                 "-smp", str(smp), "-display", "none", "-monitor", "none",
                 "-chardev", "socket,id=ser0,path=%s,server=on,wait=on" % path,
                 "-serial", "chardev:ser0",
-                "-device", "isa-debug-exit,iobase=0xf4,iosize=1", "-no-reboot",
-                "-cdrom", iso, "-boot", "d"]
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=1", "-no-reboot"]
+        args += list(self.boot) if self.boot else ["-cdrom", iso, "-boot", "d"]
         if emu == "uefi":
             vars_copy = os.path.join(self.tmp, "vars.fd")
             shutil.copy(harness.OVMF_VARS, vars_copy)

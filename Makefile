@@ -228,10 +228,12 @@ host-test: deps-host $(HOST_BINS)
 	@scripts/run-host-tests.sh $(BUILD) $(HOST_TESTS)
 
 # ---------------------------------------------------------------- run / test
-.PHONY: deps deps-host run run-uefi run-bochs debug test quick bench clean help
+.PHONY: deps deps-bench deps-host run run-uefi run-bochs debug test quick bench clean help
 
 deps:
 	@scripts/deps.sh all
+deps-bench:
+	@scripts/deps.sh bench
 deps-host:
 	@scripts/deps.sh host
 
@@ -255,7 +257,7 @@ test: deps all images $(HOST_BINS)
 quick: deps all $(HOST_BINS)
 	@$(PYTHON) tests/system/run.py --build $(BUILD) --host-tests "$(HOST_TESTS)" --quick
 
-bench: deps all
+bench: deps deps-bench all
 	@$(PYTHON) tests/bench/run.py --build $(BUILD)
 
 clean:

@@ -16,6 +16,15 @@ mb2_header:
 	.long 2f - 1b
 	.long 6                         /* memory map */
 2:
+	/* A framebuffer, if the loader can (optional; no preferred mode): on
+	 * UEFI there is no VGA text, and GRUB hands over GOP's framebuffer
+	 * only to a kernel that asks. scripts/mkiso.sh keeps BIOS machines in
+	 * VGA text mode (gfxpayload=text). */
+	.balign 8
+	.short 5, 1                     /* type 5, optional */
+	.long 20
+	.long 0, 0, 0                   /* width, height, depth: any */
+
 	/* Modules page-aligned, so they can be handed to guests as whole pages. */
 	.balign 8
 	.short 6, 0

@@ -110,6 +110,136 @@ static int cmd_exit(const char *arg)
 	arch_exit(arg && !strcmp(arg, "fail") ? HV_EXIT_FAIL : HV_EXIT_PASS);
 }
 
+/* ------------------------------------------------- consoles and the log */
+
+/* What the log ring holds, oldest first, whole lines; not logged again. */
+static int cmd_dmesg(const char *arg)
+{
+	char buf[1024];
+	uint64_t pos = 0, end = console_log_head(), next, dropped;
+	size_t n;
+	bool first = true;
+
+	pr_info("dmesg: %llu bytes logged since boot, %llu lines overwritten (a %llu-byte ring)\n",
+		(unsigned long long)end, (unsigned long long)console_log_lines_dropped(),
+		(unsigned long long)console_log_size());
+	while (pos < end && (n = console_log_read(pos, buf, MIN(sizeof(buf), (size_t)(end - pos)),
+						   &next, &dropped))) {
+		size_t start = 0, cut = n;
+
+		if (first && dropped) {         /* the oldest line is cut: start after it */
+			while (start < n && buf[start++] != '\n')
+				;
+			console_write_unlogged("[...]\n", 6);
+		}
+		first = false;
+		if (next < end) {               /* whole lines only: the rest comes next round */
+			while (cut > start && buf[cut - 1] != '\n')
+				cut--;
+			if (cut == start)
+				cut = n;        /* a line longer than buf */
+		}
+		console_write_unlogged(buf + start, cut - start);
+		pos = next - (n - cut);
+	}
+	return 0;
+}
+
+static uint64_t ns_per(uint64_t cycles, uint64_t n)
+{
+	return n ? tsc_to_us(cycles * 1000) / n : 0;
+}
+
+static void show_console(const struct console *c, bool input, void *arg)
+{
+	uint64_t ns = ns_per(c->cycles, c->writes);
+
+	pr_info("  %-4s %s%s%s: %llu lines, %llu bytes, %llu.%03llu us per line in the driver%s\n",
+		c->ops->kind, c->name, input ? " (input)" : "", c->enabled ? "" : " (off)",
+		(unsigned long long)c->writes, (unsigned long long)c->bytes,
+		(unsigned long long)(ns / 1000), (unsigned long long)(ns % 1000),
+		c->stalls ? ", lines cut short" : "");
+}
+
+static int cmd_consoles(const char *arg)
+{
+	console_for_each(show_console, NULL);
+	return 0;
+}
+
+#define BENCH_MAX_CONSOLES 8
+
+struct bench_snap {
+	unsigned int n;
+	uint64_t cycles[BENCH_MAX_CONSOLES];
+	char names[BENCH_MAX_CONSOLES][CONSOLE_NAME_MAX];
+};
+
+static void snap_console(const struct console *c, bool input, void *arg)
+{
+	struct bench_snap *s = arg;
+
+	if (s->n < BENCH_MAX_CONSOLES) {
+		s->cycles[s->n] = c->cycles;
+		memcpy(s->names[s->n], c->name, CONSOLE_NAME_MAX);
+		s->n++;
+	}
+}
+
+/* Time n log lines through every console (not into the log ring); each
+ * line differs, as log lines do, so a screen cannot redraw less. */
+static uint64_t bench(unsigned int n)
+{
+	static const char *const words[] = { "alpha", "bravo", "charlie", "delta", "echo", "foxtrot" };
+	uint64_t t0 = __builtin_ia32_rdtsc();
+	char line[128];
+
+	for (unsigned int i = 0; i < n; i++) {
+		int len = snprintf(line, sizeof(line),
+				   "[cpu0] logbench: line %u of %u, %s %s: the quick brown fox jumps over the lazy dog\n",
+				   i + 1, n, words[i % 6], words[(i / 6) % 6]);
+
+		console_write_unlogged(line, (size_t)len);
+	}
+	return __builtin_ia32_rdtsc() - t0;
+}
+
+/* logbench [N]: what a line costs, with and without the screens. */
+static int cmd_logbench(const char *arg)
+{
+	unsigned int n = 100;
+	struct bench_snap a = { 0 }, b = { 0 };
+	uint64_t with, without;
+
+	if (arg && *arg) {
+		n = 0;
+		for (; *arg; arg++) {
+			if (*arg < '0' || *arg > '9' || n > 100000)
+				return -EINVAL;
+			n = n * 10 + (unsigned int)(*arg - '0');
+		}
+		if (!n || n > 100000)
+			return -EINVAL;
+	}
+	console_for_each(snap_console, &a);
+	with = bench(n);
+	console_for_each(snap_console, &b);
+	console_screens_enable(false);
+	without = bench(n);
+	console_screens_enable(true);
+	pr_info("logbench: %u lines: %llu.%03llu us per line on every console, %llu.%03llu us with the screens off\n",
+		n, (unsigned long long)(ns_per(with, n) / 1000), (unsigned long long)(ns_per(with, n) % 1000),
+		(unsigned long long)(ns_per(without, n) / 1000),
+		(unsigned long long)(ns_per(without, n) % 1000));
+	for (unsigned int i = 0; i < a.n && i < b.n; i++) {
+		uint64_t ns = ns_per(b.cycles[i] - a.cycles[i], n);
+
+		pr_info("logbench:   %s: %llu.%03llu us per line in its driver\n", a.names[i],
+			(unsigned long long)(ns / 1000), (unsigned long long)(ns % 1000));
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name, *help;
 	int (*fn)(const char *arg);
@@ -130,6 +260,9 @@ static const struct {
 	{ "reboot", "reset the machine (virtualization off first)", cmd_reboot },
 	{ "poweroff", "power the machine off", cmd_poweroff },
 	{ "exit", "end the run: exit [pass|fail] (test harness)", cmd_exit },
+	{ "dmesg", "the log ring: every line logged since boot (what still fits)", cmd_dmesg },
+	{ "consoles", "the consoles in use, what each wrote and what a line costs", cmd_consoles },
+	{ "logbench", "logbench [N]: time N lines on the consoles, with and without the screens", cmd_logbench },
 };
 
 static int cmd_help(const char *arg)
@@ -251,7 +384,10 @@ static void poll_locked(void)
 
 void debugcon_poll(void)
 {
-	unsigned long f = local_irq_save();
+	unsigned long f;
+
+	console_idle();                 /* idle time: the screens catch up */
+	f = local_irq_save();
 
 	spin_lock(&input.lock);
 	poll_locked();

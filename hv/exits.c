@@ -231,6 +231,18 @@ static enum exit_action handle_nop(struct vcpu *v, const struct vm_exit_info *e)
 	return EXIT_RESUME;
 }
 
+/* A spin-wait loop's PAUSE while other vCPUs wait for this CPU: the lock
+ * holder may be one of them, so give the CPU back (KVM's directed yield
+ * in its simplest form). */
+static enum exit_action handle_pause(struct vcpu *v, const struct vm_exit_info *e)
+{
+	advance(v, e);
+	if (!v->yield_on_pause)
+		return EXIT_RESUME;     /* the intercept was still on from a shared run */
+	exit_to_root(v, HV_EXIT_YIELD, e->next_rip);
+	return EXIT_TO_ROOT;
+}
+
 static enum exit_action handle_shutdown(struct vcpu *v, const struct vm_exit_info *e)
 {
 	v->vm->dead = true;
@@ -277,6 +289,7 @@ static enum exit_action (*const handlers[EXIT_KIND_COUNT])(struct vcpu *,
 	[EXIT_KIND_GP] = handle_gp,
 	[EXIT_KIND_NOP] = handle_nop,
 	[EXIT_KIND_WINDOW] = handle_none,
+	[EXIT_KIND_PAUSE] = handle_pause,
 	[EXIT_KIND_INVALID] = handle_unknown,
 	[EXIT_KIND_UNKNOWN] = handle_unknown,
 };
@@ -291,6 +304,7 @@ static const uint8_t stat_of[EXIT_KIND_COUNT] = {
 	[EXIT_KIND_XSETBV] = HV_STAT_XSETBV, [EXIT_KIND_DR] = HV_STAT_DR,
 	[EXIT_KIND_UD] = HV_STAT_EXCEPTION, [EXIT_KIND_GP] = HV_STAT_EXCEPTION,
 	[EXIT_KIND_NOP] = HV_STAT_OTHER, [EXIT_KIND_WINDOW] = HV_STAT_WINDOW,
+	[EXIT_KIND_PAUSE] = HV_STAT_PAUSE,
 	[EXIT_KIND_INVALID] = HV_STAT_OTHER, [EXIT_KIND_UNKNOWN] = HV_STAT_OTHER,
 };
 

@@ -10,6 +10,7 @@
 #include "hv/cpuid.h"
 #include "hv/debugcon.h"
 #include "hv/devops.h"
+#include "hv/events.h"
 #include "hv/irqchip.h"
 #include "hv/errno.h"
 #include "hv/guest_mem.h"
@@ -17,6 +18,7 @@
 #include "hv/leakcheck.h"
 #include "hv/page_alloc.h"
 #include "hv/preempt.h"
+#include "hv/printk.h"
 #include "hv/reboot.h"
 #include "hv/root.h"
 #include "hv/smp.h"
@@ -294,7 +296,7 @@ static int64_t decode_irq_line(struct hc_ctx *c)
 		return -HV_ENOENT;
 	if (!c->vm->irqchip)
 		return -HV_ENODEV;
-	return c->r->arg[1] < VIOAPIC_PINS && c->r->arg[2] <= 1 ? 0 : -HV_EINVAL;
+	return c->r->arg[1] < EVENTS_IRQ_LINES && c->r->arg[2] <= 1 ? 0 : -HV_EINVAL;
 }
 
 /* Vectors 0-31 are exceptions, not interrupts (SDM Vol. 3A, 6.2). */
@@ -339,6 +341,22 @@ static int64_t decode_console(struct hc_ctx *c)
 	return 0;
 }
 
+/* RBX buffer (struct hv_log_read, then the text), RCX its size, RDX the
+ * position; root only. A position past the log's end is refused. */
+static int64_t decode_log_read(struct hc_ctx *c)
+{
+	const uint64_t *a = c->r->arg;
+
+	if (!c->r->caller || c->r->caller->vm != &root_vm)
+		return -HV_EPERM;
+	if (a[1] < sizeof(struct hv_log_read) || a[1] > CONSOLE_MAX || a[2] > console_log_head())
+		return -HV_EINVAL;
+	if (!root_mem_contains(a[0], a[1]))
+		return -HV_EFAULT;
+	c->ptr = (void *)a[0];
+	return 0;
+}
+
 static int64_t decode_start_root_vcpu(struct hc_ctx *c)
 {
 	const uint64_t *a = c->r->arg;
@@ -363,6 +381,8 @@ static int64_t decode_cpu_hotplug(struct hc_ctx *c)
 
 static int64_t decode_stats(struct hc_ctx *c)
 {
+	if (c->r->arg[1] & ~(uint64_t)HV_STATS_NO_SHRINK)
+		return -HV_EINVAL;
 	c->ptr = root_ptr(c->r->arg[0], sizeof(struct hv_stats));
 	return c->ptr ? 0 : -HV_EFAULT;
 }
@@ -382,10 +402,13 @@ static int64_t invoke_api_version(struct hc_ctx *c)
 
 static int64_t invoke_virt_status(struct hc_ctx *c)
 {
-	const struct virt_cpu *vc = &virt_cpu[c->r->arg[0]];
-	int64_t state = vc->state == VIRT_CPU_ON ? HV_VIRT_ON :
-			vc->state == VIRT_CPU_FAILED ? HV_VIRT_FAILED : HV_VIRT_OFF;
+	const struct virt_cpu *vc = virt_cpu_of((unsigned int)c->r->arg[0]);
+	int64_t state;
 
+	if (!vc)                        /* a CPU that never started */
+		return HV_VIRT_OFF;
+	state = vc->state == VIRT_CPU_ON ? HV_VIRT_ON :
+		vc->state == VIRT_CPU_FAILED ? HV_VIRT_FAILED : HV_VIRT_OFF;
 	return state | (int64_t)vc->chk.reason << 8;
 }
 
@@ -401,18 +424,26 @@ static int64_t invoke_check_cap(struct hc_ctx *c)
 	case HV_CAP_DEBUGREGS: return 1;
 	case HV_CAP_VM_STATS: return HV_STAT_COUNT;
 	case HV_CAP_CONSOLE: return CONSOLE_MAX;
+	case HV_CAP_LOG: return (int64_t)console_log_size();
 	case HV_CAP_RUN_BUDGET: return 1;
 	case HV_CAP_IRQCHIP: return devops_find(0x11) ? VIOAPIC_PINS : 0;
 	case HV_CAP_MP_STATE: return 1;
+	case HV_CAP_MMIO_EMULATION: return 1;
+	case HV_CAP_MODULES: return HV_ROOT_MAX_MODULES;
 	default: return 0;
 	}
 }
 
 static int64_t invoke_vm_create(struct hc_ctx *c)
 {
-	struct vm *vm = vm_create(false);
+	struct vm *vm;
 	int64_t h;
 
+	/* A full table is ENOSPC, not the ENOMEM of a failed vm_create (its
+	 * ASIDs run out at the same count). The lock keeps `used` still. */
+	if (vm_table.used >= VM_MAX)
+		return -HV_ENOSPC;
+	vm = vm_create(false);
 	if (!vm)
 		return -HV_ENOMEM;
 	h = handle_alloc(&vm_table, vm);
@@ -557,15 +588,20 @@ static int64_t invoke_cpu_online(struct hc_ctx *c)
 
 static int64_t invoke_stats(struct hc_ctx *c)
 {
+	struct mem_snapshot snapshot, *snap = &snapshot;
 	struct hv_stats st = { 0 };
-	struct mem_snapshot snap;
 	struct page_stats ps;
 
-	mem_snapshot(&snap);
+	/* A CPU that did not answer keeps its cached objects: they count as
+	 * in use and the caller is told how many CPUs that was. */
+	if (c->r->arg[1] & HV_STATS_NO_SHRINK)
+		mem_count(snap);
+	else
+		st.stale_cpus = mem_snapshot(snap);
 	page_get_stats(&ps);
 	st.free_pages = ps.free_pages;
 	st.total_pages = ps.total_pages;
-	st.slab_objects = snap.slab_objects;
+	st.slab_objects = snap->slab_objects;
 	st.vms = vm_table.used;
 	st.vcpus = vcpu_table.used;
 	st.exits = exit_count;
@@ -665,6 +701,17 @@ static int64_t invoke_console_input(struct hc_ctx *c)
 	return (int64_t)c->r->arg[1];
 }
 
+static int64_t invoke_log_read(struct hc_ctx *c)
+{
+	struct hv_log_read h = { 0 };
+	size_t n = console_log_read(c->r->arg[2], (char *)c->ptr + sizeof(h),
+				    c->r->arg[1] - sizeof(h), &h.next_position, &h.dropped);
+
+	h.len = (uint32_t)n;
+	memcpy(c->ptr, &h, sizeof(h));
+	return (int64_t)n;
+}
+
 static int64_t invoke_create_irqchip(struct hc_ctx *c)
 {
 	int r = irqchip_create(c->vm);
@@ -675,7 +722,11 @@ static int64_t invoke_create_irqchip(struct hc_ctx *c)
 
 static int64_t invoke_irq_line(struct hc_ctx *c)
 {
-	return irqchip_set_line(c->vm, (unsigned int)c->r->arg[1], c->r->arg[2]) ? -HV_EINVAL : 0;
+	int pin = events_irq_pin((unsigned int)c->r->arg[1]);
+
+	if (pin < 0)
+		return pin == -EAGAIN ? -HV_EAGAIN : -HV_EINVAL;
+	return irqchip_set_line(c->vm, (unsigned int)pin, c->r->arg[2]) ? -HV_EINVAL : 0;
 }
 
 static int64_t invoke_interrupt(struct hc_ctx *c)
@@ -736,10 +787,12 @@ static const struct hc_desc hypercalls[HC_COUNT] = {
 	[HC_GET_SREGS] = { "get_sregs", false, true, decode_sregs, invoke_get_sregs },
 	[HC_SET_SREGS] = { "set_sregs", false, true, decode_set_sregs, invoke_set_sregs },
 	[HC_RUN] = { "run", false, false, decode_run, invoke_run },
-	[HC_START_ROOT_VCPU] = { "start_root_vcpu", false, false, decode_start_root_vcpu,
+	/* Under the lock: a CPU cannot go offline between the check that it
+	 * is online and the hand-over of a root vCPU to it. */
+	[HC_START_ROOT_VCPU] = { "start_root_vcpu", false, true, decode_start_root_vcpu,
 				 invoke_start_root_vcpu },
-	[HC_CPU_OFFLINE] = { "cpu_offline", false, false, decode_cpu_hotplug, invoke_cpu_offline },
-	[HC_CPU_ONLINE] = { "cpu_online", false, false, decode_cpu_hotplug, invoke_cpu_online },
+	[HC_CPU_OFFLINE] = { "cpu_offline", false, true, decode_cpu_hotplug, invoke_cpu_offline },
+	[HC_CPU_ONLINE] = { "cpu_online", false, true, decode_cpu_hotplug, invoke_cpu_online },
 	[HC_STATS] = { "stats", false, false, decode_stats, invoke_stats },
 	[HC_REBOOT] = { "reboot", false, false, decode_reboot, invoke_reboot },
 	[HC_SET_CPUID] = { "set_cpuid", false, true, decode_set_cpuid, invoke_set_cpuid },
@@ -761,7 +814,28 @@ static const struct hc_desc hypercalls[HC_COUNT] = {
 	[HC_CONSOLE_WRITE] = { "console_write", false, false, decode_console, invoke_console_write },
 	[HC_CONSOLE_READ] = { "console_read", false, false, decode_console, invoke_console_read },
 	[HC_CONSOLE_INPUT] = { "console_input", false, false, decode_console, invoke_console_input },
+	[HC_LOG_READ] = { "log_read", false, false, decode_log_read, invoke_log_read },
 };
+
+/*
+ * The boundary of the ABI: every error a call returns is one of the HV_E*
+ * of include/uapi/hv/hypercall.h (docs/hypercalls.md lists each call's).
+ * The internal codes share Linux's numbers, so the documented ones pass
+ * unchanged; any other is a hypervisor bug, logged and reported as EIO.
+ */
+static int64_t hv_error(const char *call, int64_t r)
+{
+	switch (-r) {
+	case HV_EPERM: case HV_ENOENT: case HV_EIO: case HV_EAGAIN: case HV_ENOMEM:
+	case HV_EFAULT: case HV_EBUSY: case HV_EEXIST: case HV_ENODEV: case HV_EINVAL:
+	case HV_ENOSPC: case HV_ENOSYS: case HV_EALREADY: case HV_ETIMEDOUT:
+		return r;
+	default:
+		pr_err("hypercall %s: internal error %ld (%s) reported as EIO\n", call, (long)r,
+		       r >= -MAX_ERRNO ? errno_name((int)r) : "?");
+		return -HV_EIO;
+	}
+}
 
 int hypercall_install(void)
 {
@@ -804,5 +878,5 @@ int64_t hypercall_dispatch(const struct hypercall_regs *regs)
 		r = d->invoke(&c);
 	if (d->locked)
 		spin_unlock(&mgmt_lock);
-	return r;
+	return r < 0 ? hv_error(d->name, r) : r;
 }

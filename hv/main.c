@@ -37,7 +37,7 @@ static int parse_fail_init(const char *value, void *arg)
 	return fail_inject_parse(value, &fail_init);
 }
 CMDLINE_OPTION(fail_init, "fail_init", parse_fail_init, NULL,
-	       "make a stage of the virtualization init fail: STAGE, compat@CPU, enable@CPU");
+	       "make a stage of the virtualization init fail: STAGE, compat@CPU, enable@CPU (CPU 0..255)");
 
 static int parse_slab_debug(const char *value, void *arg)
 {
@@ -56,21 +56,18 @@ static int parse_console(const char *value, void *arg)
 	return value ? console_parse(value) : -EINVAL;
 }
 CMDLINE_OPTION(console, "console", parse_console, NULL,
-	       "serial console: com1..com4 or an I/O port (0x2f8), ',e9' mirrors to port 0xe9");
+	       "consoles: auto (default: SPCR's UART, PCI and COM UARTs, a screen), spcr, "
+	       "com1..com4, an I/O port 0x1..0xfff8, pci, pci@BB:DD.F[/N], mmio,ADDR[,WIDTH], "
+	       "vga, fb; several joined by '+'; ',e9' mirrors to port 0xe9");
 
-static int parse_loglevel(const char *value, void *arg)
+static void set_loglevel(uint64_t level, void *arg)
 {
-	static const char *const names[] = { "err", "warn", "info", "debug" };
-
-	for (int i = 0; value && i < (int)ARRAY_SIZE(names); i++)
-		if (!strcmp(value, names[i]) || (value[0] == '0' + i && !value[1])) {
-			log_level = i;
-			return 0;
-		}
-	return -EINVAL;
+	log_level = (int)level;
 }
-CMDLINE_OPTION(loglevel, "loglevel", parse_loglevel, NULL,
-	       "err|warn|info|debug (or 0-3): how much the log shows");
+/* enum log_level: LOG_ERR..LOG_DEBUG, by name or number. */
+CMDLINE_OPTION_RANGE(loglevel, "loglevel", NULL, "how much the log shows",
+		     .min = LOG_ERR, .max = LOG_DEBUG, .def = LOG_INFO,
+		     .names = "err|warn|info|debug", .set = set_loglevel);
 
 CMDLINE_OPTION(bochs_exit, "bochs_exit", cmdline_handle_bool, &bochs_exit,
 	       "end runs through the Bochs shutdown port (test harness)");
@@ -128,6 +125,7 @@ void kmain(uint32_t magic, uint64_t info)
 	r = mm_init(&boot_info);
 	if (r)
 		panic("memory init failed: %s", errno_name(r));
+	console_late_init();            /* consoles' MMIO in the final page tables */
 
 	tsc_calibrate();
 	fpu_init_cpu();                 /* before the APs copy this CPU's CR4 */

@@ -193,6 +193,43 @@ static void mb2_tag_rsdp(struct boot_info *bi, const uint8_t *t, uint32_t size,
 	bi->rsdp_src = is_new ? BOOT_RSDP_NEW : BOOT_RSDP_OLD;
 }
 
+/*
+ * Tag 8 (spec 3.6.12, with GRUB's 16-bit reserved field: the colour info
+ * starts at offset 32 in every loader in use). Console output is optional:
+ * a tag too short to use is reported and skipped, not a malformed boot.
+ */
+static void mb2_tag_fb(struct boot_info *bi, const uint8_t *t, uint32_t size)
+{
+	struct boot_fb *fb = &bi->fb;
+
+	if (bi->has_fb) {
+		pr_warn("multiboot2: a second framebuffer tag, ignored\n");
+		return;
+	}
+	if (size < MB2_FB_TAG_MIN) {
+		pr_warn("multiboot2: framebuffer tag of %u bytes (below %u), ignored\n",
+			size, MB2_FB_TAG_MIN);
+		return;
+	}
+	memset(fb, 0, sizeof(*fb));
+	fb->addr = get_le64(t + 8);
+	fb->pitch = get_le32(t + 16);
+	fb->width = get_le32(t + 20);
+	fb->height = get_le32(t + 24);
+	fb->bpp = t[28];
+	fb->type = t[29];
+	if (fb->type == MB2_FB_RGB && size >= MB2_FB_RGB_TAG_MIN) {
+		fb->has_rgb = true;
+		fb->red_pos = t[32];
+		fb->red_size = t[33];
+		fb->green_pos = t[34];
+		fb->green_size = t[35];
+		fb->blue_pos = t[36];
+		fb->blue_size = t[37];
+	}
+	bi->has_fb = true;
+}
+
 /* Smallest valid size of each tag type we read (fixed part + data). */
 static uint32_t mb2_min_size(uint32_t type)
 {
@@ -295,6 +332,9 @@ static int mb2_tag(struct mb2_state *st, struct boot_info *bi, uint32_t off,
 	case MB2_TAG_LOAD_BASE_ADDR:
 		bi->has_load_base = true;
 		bi->load_base = get_le32(t + 8);
+		return 0;
+	case MB2_TAG_FRAMEBUFFER:
+		mb2_tag_fb(bi, t, size);
 		return 0;
 	default:
 		return 0;       /* tags we have no use for are skipped (spec 3.6) */

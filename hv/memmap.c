@@ -189,6 +189,23 @@ int memmap_usable(const struct mb2_mmap_entry *e, size_t n,
 	return (int)count;
 }
 
+uint64_t memmap_low_page(const struct mem_range *r, size_t n, uint64_t limit)
+{
+	uint64_t best = 0;
+
+	for (size_t i = 0; r && i < n; i++) {
+		uint64_t b = ALIGN_UP(MAX(r[i].base, (uint64_t)PAGE_SIZE), PAGE_SIZE);
+		uint64_t e = r[i].base + r[i].len;
+
+		if (e < r[i].base || e > limit)         /* a wrapped or long range ends at limit */
+			e = limit;
+		e = ALIGN_DOWN(e, PAGE_SIZE);
+		if (e > b && e - PAGE_SIZE > best)
+			best = e - PAGE_SIZE;
+	}
+	return best;
+}
+
 uint64_t memmap_total(const struct mem_range *r, size_t n)
 {
 	uint64_t sum = 0;

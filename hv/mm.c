@@ -22,6 +22,27 @@ static struct mem_range usable[MM_MAX_RANGES];
  */
 static uint8_t bda_copy[0x500];
 
+/* A page below 1 MiB that nothing uses: RAM the map calls available, out
+ * of the image, the boot information and the modules (GRUB may put a
+ * module anywhere there, on UEFI even at 0x2000). */
+static uint64_t low_page;
+
+uint64_t mm_low_page(void)
+{
+	return low_page;
+}
+
+static void find_low_page(const struct boot_info *bi, const struct mem_range *reserved,
+			  size_t nres)
+{
+	struct mem_range low[MM_MAX_RANGES];
+	int n = memmap_usable(bi->mmap, bi->mmap_count, reserved, nres, low, ARRAY_SIZE(low));
+
+	/* -ENOSPC still leaves the lowest ranges in low[], the ones wanted. */
+	low_page = n == -ENOSPC ? memmap_low_page(low, ARRAY_SIZE(low), 1 * MiB) :
+		   n > 0 ? memmap_low_page(low, (size_t)n, 1 * MiB) : 0;
+}
+
 const void *mm_low_bios_area(phys_addr_t pa, size_t len)
 {
 	if (pa >= sizeof(bda_copy) || len > sizeof(bda_copy) - pa)
@@ -83,6 +104,7 @@ int mm_init(const struct boot_info *bi)
 		reserved[nres++] = (struct mem_range){
 			bi->modules[i].start, bi->modules[i].end - bi->modules[i].start };
 
+	find_low_page(bi, reserved + 1, nres - 1);      /* all but the first MiB */
 	n = memmap_usable(bi->mmap, bi->mmap_count, reserved, nres, usable,
 			  ARRAY_SIZE(usable));
 	if (n < 0)

@@ -69,6 +69,22 @@ static uint8_t *page_meta(const struct page_range *r, uintptr_t a)
 	return &r->meta[(a - r->start) >> PAGE_SHIFT];
 }
 
+/* A free block's share of page_st.free_sig (a sum, so a block adds and
+ * removes its share in any order): with full merging the free blocks are
+ * determined by the set of free pages, so equal signatures mean the same
+ * pages are free, not just as many. */
+static uint64_t page_block_sig(uintptr_t a, unsigned int order)
+{
+	uint64_t x = (uint64_t)a ^ ((uint64_t)order << 56);
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
 static void page_list_push(const struct page_range *r, uintptr_t a,
 			   unsigned int order)
 {
@@ -82,6 +98,7 @@ static void page_list_push(const struct page_range *r, uintptr_t a,
 	page_free_lists[order] = b;
 	*page_meta(r, a) = META_HEAD | order;
 	page_st.free_blocks[order]++;
+	page_st.free_sig += page_block_sig(a, order);
 }
 
 static void page_list_del(struct free_block *b, unsigned int order)
@@ -93,6 +110,7 @@ static void page_list_del(struct free_block *b, unsigned int order)
 	if (b->next)
 		b->next->prev = b->prev;
 	page_st.free_blocks[order]--;
+	page_st.free_sig -= page_block_sig((uintptr_t)b, order);
 }
 
 /* Put a block on the free lists, merged with every free buddy. */

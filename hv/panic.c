@@ -4,6 +4,7 @@
 #include "hv/arch.h"
 #include "hv/console.h"
 #include "hv/notifier.h"
+#include "hv/options.h"
 #include "hv/printk.h"
 #include "hv/smp.h"
 #include "hv/config.h"
@@ -11,14 +12,22 @@
 
 static volatile int panicking = -1;
 int (*panic_cpu_hook)(void);
-static int cpu_state_after[NR_CPUS];
+/* What each CPU's hardware read back after its emergency hook: 0 off, 1
+ * on, -1 inconsistent; PANIC_HW_UNKNOWN until that CPU has reported, so a
+ * CPU that never stopped counts as unknown, never as off. */
+#define PANIC_HW_UNKNOWN (-100)
+static int cpu_state_after[NR_CPUS] = { [0 ... NR_CPUS - 1] = PANIC_HW_UNKNOWN };
 static int cpus_stopped;
+static bool panic_halt;
+
+CMDLINE_OPTION(panic_halt, "panic_halt", cmdline_handle_bool, &panic_halt,
+	       "test: after a panic halt every CPU instead of ending the run (for a monitor to inspect)");
 
 static void run_hook(void)
 {
 	int (*hook)(void) = panic_cpu_hook;
 
-	cpu_state_after[smp_processor_id()] = hook ? hook() : 0;
+	__atomic_store_n(&cpu_state_after[smp_processor_id()], hook ? hook() : 0, __ATOMIC_SEQ_CST);
 }
 
 void panic_stop_this_cpu(void)
@@ -28,20 +37,29 @@ void panic_stop_this_cpu(void)
 	arch_halt();
 }
 
-/* Wait (bounded) for the other CPUs to stop, then say what their
- * virtualization hardware reads back. */
+/* Wait (bounded) for the other CPUs to stop, then say what the hardware of
+ * each CPU that reported reads back; a CPU that did not report is counted
+ * apart, never as off. */
 static void report_others(void)
 {
-	unsigned int others = smp_num_online() - 1, cpu, still_on = 0;
+	unsigned int others = smp_num_online() - 1, cpu, on = 0, off = 0, unknown = 0;
 
 	for (uint64_t spin = 0; spin < 200000000ULL &&
 	     __atomic_load_n(&cpus_stopped, __ATOMIC_SEQ_CST) < (int)others; spin++)
 		__asm__ __volatile__("pause");
-	for_each_cpu(cpu, &cpu_online_mask)
-		still_on += cpu_state_after[cpu] != 0;
+	for_each_cpu(cpu, &cpu_online_mask) {
+		int st = __atomic_load_n(&cpu_state_after[cpu], __ATOMIC_SEQ_CST);
+
+		if (st == PANIC_HW_UNKNOWN)
+			unknown++;
+		else if (st == 0)
+			off++;
+		else
+			on++;
+	}
 	if (panic_cpu_hook)
-		printk(LOG_ERR, "panic: %d of %u other CPUs stopped; virtualization still on in %u CPUs\n",
-		       __atomic_load_n(&cpus_stopped, __ATOMIC_SEQ_CST), others, still_on);
+		printk(LOG_ERR, "panic: %d of %u other CPUs stopped; virtualization still on in %u CPUs, off in %u, unknown in %u\n",
+		       __atomic_load_n(&cpus_stopped, __ATOMIC_SEQ_CST), others, on, off, unknown);
 }
 
 bool panic_in_progress(void)
@@ -75,5 +93,7 @@ void panic(const char *fmt, ...)
 	report_others();
 	notifier_call_chain(&panic_notifiers, 0, NULL);
 	printk(LOG_ERR, "system halted\n");
+	if (panic_halt)
+		arch_halt();
 	arch_exit(HV_EXIT_PANIC);
 }

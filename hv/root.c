@@ -8,19 +8,33 @@
 #include "hv/errno.h"
 #include "hv/guest_mem.h"
 #include "hv/options.h"
+#include "hv/page_alloc.h"
 #include "hv/printk.h"
 #include "hv/smp.h"
 #include "hv/string.h"
 #include "hv/virt_init.h"
 #include "hv/vm.h"
 #include <x86/fpu.h>
+#include <x86/percpu.h>
 #include <x86/tsc.h>
 
-static uint64_t hv_mem = 32 * MiB;
+#define HV_MEM_DEFAULT (32 * MiB)
+static uint64_t hv_mem = HV_MEM_DEFAULT;        /* after the boot: the value in effect */
 static bool root_disabled;
 
-CMDLINE_OPTION(hv_mem, "hv_mem", cmdline_handle_u64, &hv_mem,
-	       "memory the hypervisor keeps for itself; the rest is the root's (default 32M)");
+/*
+ * 16M at least: the hypervisor's own boot state is 10 pages (40 KiB) per
+ * CPU (AP stack, per-CPU area, virtualization areas: measured 33 pages in
+ * use at `hv: ready` with 1 CPU, 103 with 8, 663 with 64), so NR_CPUS = 256
+ * CPUs need 10 MiB; the root test's VMs (8 CPUs, several child VMs) then
+ * ran in less than 1 MiB more. Below that a big machine cannot boot (0 or
+ * 1K panicked at once). At most half the usable RAM, which only the
+ * memory map tells (root_hv_pool_size): the other half is the root's.
+ */
+CMDLINE_OPTION_U64(hv_mem, "hv_mem", hv_mem,
+		   "memory the hypervisor keeps for itself; the rest is the root's",
+		   .min = 16 * MiB, .max = UINT64_MAX, .def = HV_MEM_DEFAULT,
+		   .flags = CMDLINE_SIZE, .max_text = "half of RAM");
 
 static int parse_root(const char *value, void *arg)
 {
@@ -35,18 +49,34 @@ CMDLINE_OPTION(root, "root", parse_root, NULL,
 /* The demo root, built from tests/guest and linked into the image. */
 extern const uint8_t root_demo_start[], root_demo_end[];
 
-static struct vcpu *root_vcpu_on[NR_CPUS];
-static struct vcpu *root_vcpu_pending[NR_CPUS];
-
 uint64_t root_hv_pool_size(uint64_t usable_total)
 {
-	/* Small machines keep half for the root, whatever hv_mem says. */
-	return MIN(hv_mem, usable_total / 2);
+	const struct cmdline_range *r = &cmdline_range_hv_mem;
+	uint64_t half = ALIGN_DOWN(usable_total / 2, MiB);
+	char note[48], v[24], min[24];
+
+	/* Above half the RAM is outside hv_mem's range: the default instead. */
+	if (hv_mem > half && half >= r->min && hv_mem != r->def) {
+		snprintf(note, sizeof(note), " (half of the %lu MiB usable)", usable_total / MiB);
+		hv_mem = cmdline_range_refuse("hv_mem", hv_mem, r, half, note);
+	}
+	/* A small machine keeps half for the root, whatever hv_mem says. */
+	if (hv_mem > half) {
+		pr_warn("hv_mem=%s: only %lu MiB of the %lu MiB usable may go to the hypervisor; using %luM%s%s%s\n",
+			cmdline_range_format(r, hv_mem, v, sizeof(v)), half / MiB,
+			usable_total / MiB, half / MiB, half < r->min ? " (below the minimum " : "",
+			half < r->min ? cmdline_range_format(r, r->min, min, sizeof(min)) : "",
+			half < r->min ? ": a small machine)" : "");
+		hv_mem = half;
+	}
+	return hv_mem;
 }
 
 bool root_cpu_busy(unsigned int cpu)
 {
-	return cpu < NR_CPUS && __atomic_load_n(&root_vcpu_on[cpu], __ATOMIC_ACQUIRE);
+	struct percpu *pc = per_cpu(cpu);
+
+	return pc && __atomic_load_n(&pc->root_vcpu, __ATOMIC_ACQUIRE);
 }
 
 /* ---------------------------------------------------------- ELF64 */
@@ -68,11 +98,58 @@ struct elf64_phdr {
 #define PT_LOAD 1
 
 /*
+ * Say why [pa, pa+len) of the root `what` is not root memory. The split
+ * gives the hypervisor the lowest hv_mem bytes of usable RAM: when the
+ * segment lies in them, name the split and the option, and how far down
+ * hv_mem must go (taking X bytes less moves root memory's start down by X
+ * or more).
+ */
+static void segment_outside(const char *what, uint64_t pa, uint64_t len)
+{
+	const struct cmdline_range *r = &cmdline_range_hv_mem;
+	uint64_t start = root_mem.count ? root_mem.range[0].base : 0;
+	bool in_pool = false;
+	char given[24], fix[24], seg[48];
+
+	if (pa + len < pa)
+		snprintf(seg, sizeof(seg), "[0x%lx, +0x%lx)", pa, len);
+	else
+		snprintf(seg, sizeof(seg), "[0x%lx, 0x%lx)", pa, pa + len);
+	if (root_mem.count && pa < start) {
+		/* The pool lies below root memory: sample that part (at most
+		 * 1024 steps, and its last byte) for the allocator's pages. */
+		uint64_t first = ALIGN_DOWN(pa, PAGE_SIZE);
+		uint64_t lim = pa + len < pa ? start : MIN(pa + len, start);
+		uint64_t step = MAX(PAGE_SIZE, ALIGN_UP((lim - first) / 1024, PAGE_SIZE));
+
+		for (uint64_t p = first; p < lim && !in_pool; p += step)
+			in_pool = page_is_managed((const void *)p);
+		if (!in_pool)
+			in_pool = page_is_managed((const void *)(lim - 1));
+	}
+	if (!in_pool) {
+		pr_err("root: %s needs %s, outside root memory (%lu MiB from 0x%lx, in %u ranges)\n",
+		       what, seg, root_mem_total() / MiB, start, root_mem.count);
+		return;
+	}
+	cmdline_range_format(r, hv_mem, given, sizeof(given));
+	if (hv_mem >= start - pa && ALIGN_DOWN(hv_mem - (start - pa), MiB) >= r->min)
+		pr_err("root: %s needs %s but root memory starts at 0x%lx (hv_mem=%s leaves the lowest %lu MiB to the hypervisor); lower hv_mem to %s or less\n",
+		       what, seg, start, given, hv_mem / MiB,
+		       cmdline_range_format(r, ALIGN_DOWN(hv_mem - (start - pa), MiB), fix, sizeof(fix)));
+	else
+		pr_err("root: %s needs %s but root memory starts at 0x%lx (hv_mem=%s leaves the lowest %lu MiB to the hypervisor); hv_mem cannot go low enough (at least %s), link the root higher\n",
+		       what, seg, start, given, hv_mem / MiB,
+		       cmdline_range_format(r, r->min, fix, sizeof(fix)));
+}
+
+/*
  * Accepted: ELF64, little-endian, x86-64, ET_EXEC, PT_LOAD segments whose
  * physical addresses (p_paddr) lie in root memory and whose entry point is
  * inside one of them. Loaded at p_paddr; the root runs identity-mapped.
  */
-static int elf_load(const uint8_t *img, size_t size, uint64_t *entry, uint64_t *end)
+static int elf_load(const char *what, const uint8_t *img, size_t size, uint64_t *entry,
+		    uint64_t *end)
 {
 	const struct elf64_ehdr *eh = (const void *)img;
 	bool entry_ok = false;
@@ -90,10 +167,13 @@ static int elf_load(const uint8_t *img, size_t size, uint64_t *entry, uint64_t *
 		memcpy(&ph, img + eh->phoff + i * sizeof(ph), sizeof(ph));
 		if (ph.type != PT_LOAD || !ph.memsz)
 			continue;
-		if (ph.filesz > ph.memsz || ph.offset > size || ph.filesz > size - ph.offset ||
-		    !root_mem_contains(ph.paddr, ph.memsz)) {
-			pr_err("root: ELF segment %u [0x%lx, +0x%lx) is malformed or outside root memory\n",
-			       i, ph.paddr, ph.memsz);
+		if (ph.filesz > ph.memsz || ph.offset > size || ph.filesz > size - ph.offset) {
+			pr_err("root: %s: ELF segment %u [0x%lx, +0x%lx) is malformed: 0x%lx file bytes at offset 0x%lx of 0x%lx\n",
+			       what, i, ph.paddr, ph.memsz, ph.filesz, ph.offset, (uint64_t)size);
+			return ERR(-EINVAL);
+		}
+		if (!root_mem_contains(ph.paddr, ph.memsz)) {
+			segment_outside(what, ph.paddr, ph.memsz);
 			return ERR(-EFAULT);
 		}
 		memcpy((void *)ph.paddr, img + ph.offset, ph.filesz);
@@ -217,9 +297,12 @@ void root_run(void)
 		size = boot_info.modules[0].end - boot_info.modules[0].start;
 		what = boot_info.modules[0].string[0] ? boot_info.modules[0].string : "module 0";
 	}
-	if ((r = elf_load(img, size, &entry, &end))) {
-		pr_err("root: cannot load %s: not an ELF64 x86-64 executable for root memory (%s)\n",
-		       what, errno_name(r));
+	if ((r = elf_load(what, img, size, &entry, &end))) {
+		if (r == -EFAULT)       /* elf_load said where and why */
+			pr_err("root: cannot load %s; no root partition runs\n", what);
+		else
+			pr_err("root: cannot load %s: not an ELF64 x86-64 executable for root memory (%s)\n",
+			       what, errno_name(r));
 		return;
 	}
 	ba = (struct root_boot_area *)ALIGN_UP(end, PAGE_SIZE);
@@ -258,15 +341,10 @@ void root_run(void)
 	}
 	root_initial_state(v, ba, entry);
 	v->fpu->xcr0 = fpu_has_xsave() ? fpu_guest_xcr0_mask() : 1;
-	root_vcpu_on[0] = v;
+	this_cpu()->root_vcpu = v;
 	pr_info("root: starting %s at 0x%lx, %lu MiB of root memory\n", what, entry,
 		root_mem_total() / MiB);
 	vcpu_run_root(v);
-}
-
-static int wake(void *arg)
-{
-	return 0;
 }
 
 int64_t root_start_vcpu(unsigned int cpu, struct vcpu *caller, uint64_t rip,
@@ -287,28 +365,26 @@ int64_t root_start_vcpu(unsigned int cpu, struct vcpu *caller, uint64_t rip,
 	r.rdi = rdi;
 	r.rflags = 0x202;       /* IF: no interrupt reaches the root (all exit to the host) */
 	virt_ops->set_regs(v, &r);
-	if (!__atomic_compare_exchange_n(&root_vcpu_on[cpu], &expected, v, false,
+	if (!__atomic_compare_exchange_n(&per_cpu(cpu)->root_vcpu, &expected, v, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		vcpu_destroy(v);
 		return -EBUSY;
 	}
-	__atomic_store_n(&root_vcpu_pending[cpu], v, __ATOMIC_RELEASE);
-	/* Wake it: its idle loop picks the vCPU up (root_ap_poll). */
-	int err = smp_call_function_single(cpu, wake, NULL, true);
-
-	/* No answer: take the vCPU back unless that CPU took it meanwhile. */
-	if (err && __atomic_exchange_n(&root_vcpu_pending[cpu], NULL, __ATOMIC_ACQ_REL) == v) {
-		__atomic_store_n(&root_vcpu_on[cpu], NULL, __ATOMIC_RELEASE);
-		vcpu_destroy(v);
-		return err;
-	}
+	__atomic_store_n(&per_cpu(cpu)->root_vcpu_pending, v, __ATOMIC_RELEASE);
+	/*
+	 * Wake it with a kick, not a call: the CPU idles in ap_main and picks
+	 * the vCPU up after any interrupt (root_ap_poll). Nothing to wait for,
+	 * so a caller in an exit handler never waits on another CPU here. The
+	 * caller holds the lock HC_CPU_OFFLINE takes, so the CPU is online.
+	 */
+	smp_kick(cpu);
 	return 0;
 }
 
 void root_ap_poll(void)
 {
-	unsigned int cpu = smp_processor_id();
-	struct vcpu *v = __atomic_exchange_n(&root_vcpu_pending[cpu], NULL, __ATOMIC_ACQ_REL);
+	struct vcpu *v = __atomic_exchange_n(&this_cpu()->root_vcpu_pending, NULL,
+					     __ATOMIC_ACQ_REL);
 
 	if (v)
 		vcpu_run_root(v);

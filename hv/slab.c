@@ -864,6 +864,7 @@ void cache_get_stats(const struct cache *c, struct cache_stats *st)
 	st->slab_order = c->order;
 	st->flags = c->flags;
 	st->offslab = c->offslab;
+	st->bookkeeping = c == &mag_cache || c == &desc_cache;
 	cache_counts(c, &st->allocs, &st->frees, &st->cached);
 	/* Frees can run ahead of allocs on a CPU that got objects from another. */
 	st->in_use = st->allocs - st->frees;

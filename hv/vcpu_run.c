@@ -13,12 +13,14 @@
 #include "hv/vm.h"
 #include <x86/fpu.h>
 #include <x86/hosttimer.h>
+#include <x86/percpu.h>
 
 /* While virtualization is off here (suspend, reboot), guests wait. */
-static void wait_until_wanted(void)
+static inline void wait_until_wanted(void)
 {
-	while (!virt_cpu_wanted(smp_processor_id()) ||
-	       virt_cpu[smp_processor_id()].state != VIRT_CPU_ON)
+	const struct virt_cpu *vc = &this_cpu()->virt;
+
+	while (!virt_cpu_wanted(vc) || vc->state != VIRT_CPU_ON)
 		arch_idle();
 }
 
@@ -107,6 +109,7 @@ int vcpu_run_child(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_
 	 * hypervisor itself never uses them, so this is the only switch. */
 	fpu_switch(caller ? caller->fpu : NULL, v->fpu);
 	preempt_sched_in(v, smp_processor_id());
+	v->yield_on_pause = flags & HV_RUN_NO_BLOCK;
 	for (bool first = true;; first = false) {
 		enum exit_action a;
 

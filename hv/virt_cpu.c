@@ -6,8 +6,6 @@
 #include "hv/smp.h"
 #include "hv/string.h"
 
-struct virt_cpu virt_cpu[NR_CPUS];
-
 static const char *const reason_names[VIRT_REASON_COUNT] = {
 	[VIRT_REASON_NONE] = "-",
 	[VIRT_REASON_UNSUPPORTED] = "no VMX/SVM",
@@ -33,18 +31,12 @@ const char *virt_cpu_state_name(enum virt_cpu_state s)
 
 struct virt_counts virt_counts;
 
-bool virt_cpu_wanted(unsigned int cpu)
-{
-	return virt_counts.users && !virt_counts.suspends && !virt_counts.rebooting &&
-	       !virt_cpu[cpu].offline;
-}
-
 /* Bring the calling CPU's hardware in line with what is wanted. */
 static int sync_this_cpu(void)
 {
 	unsigned int cpu = smp_processor_id();
-	struct virt_cpu *vc = &virt_cpu[cpu];
-	bool want = virt_cpu_wanted(cpu);
+	struct virt_cpu *vc = virt_cpu_of(cpu);
+	bool want = virt_cpu_wanted(vc);
 	bool on = vc->state == VIRT_CPU_ON;
 
 	if (want == on)
@@ -76,20 +68,24 @@ static int sync_this_cpu(void)
 
 int virt_cpu_offline(void)
 {
-	virt_cpu[smp_processor_id()].offline = true;
+	virt_cpu_of(smp_processor_id())->offline = true;
 	return sync_this_cpu();
 }
 
 int virt_cpu_online(void)
 {
-	virt_cpu[smp_processor_id()].offline = false;
+	virt_cpu_of(smp_processor_id())->offline = false;
 	return sync_this_cpu();
 }
 
 void virt_cpu_fail(unsigned int cpu, const struct virt_check *chk)
 {
-	virt_cpu[cpu].state = VIRT_CPU_FAILED;
-	virt_cpu[cpu].chk = *chk;
+	struct virt_cpu *vc = virt_cpu_of(cpu);
+
+	if (vc) {
+		vc->state = VIRT_CPU_FAILED;
+		vc->chk = *chk;
+	}
 }
 
 void virt_cpu_reset_all(void)
@@ -97,8 +93,12 @@ void virt_cpu_reset_all(void)
 	/* Offline is what the online mask says now: the hotplug notifier that
 	 * kept the flag is not registered between an exit and the next init. */
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		memset(&virt_cpu[cpu], 0, sizeof(virt_cpu[cpu]));
-		virt_cpu[cpu].offline = !cpumask_test_atomic(&cpu_online_mask, cpu);
+		struct virt_cpu *vc = virt_cpu_of(cpu);
+
+		if (!vc)
+			continue;
+		memset(vc, 0, sizeof(*vc));
+		vc->offline = !cpumask_test_atomic(&cpu_online_mask, cpu);
 	}
 	memset(&virt_counts, 0, sizeof(virt_counts));
 }
@@ -124,9 +124,11 @@ static int sync_all(const char *what)
 
 			virt_cpu_fail(cpu, &chk);
 		}
+		const struct virt_check *chk = &virt_cpu_of(cpu)->chk;
+
 		pr_err("virt: %s failed on CPU %u: %s (%s%s%s)\n", what, cpu,
-		       errno_name(results[cpu]), virt_reason_name(virt_cpu[cpu].chk.reason),
-		       virt_cpu[cpu].chk.detail[0] ? ": " : "", virt_cpu[cpu].chk.detail);
+		       errno_name(results[cpu]), virt_reason_name(chk->reason),
+		       chk->detail[0] ? ": " : "", chk->detail);
 		if (!first)
 			first = results[cpu];
 	}
@@ -143,7 +145,7 @@ int virt_enable_all(void)
 	if (r) {
 		virt_counts.users--;
 		for_each_cpu(cpu, &cpu_online_mask)
-			if (virt_cpu[cpu].state == VIRT_CPU_ON)
+			if (virt_cpu_of(cpu)->state == VIRT_CPU_ON)
 				pr_info("virt: undo enable on CPU %u\n", cpu);
 		sync_all("disable");
 	}
@@ -191,7 +193,7 @@ void virt_status_print(void)
 		virt_counts.suspends, virt_counts.rebooting ? "yes" : "no");
 	pr_info("virt: cpu  apic  state   hw   reason\n");
 	for_each_cpu(cpu, &cpu_online_mask) {
-		const struct virt_cpu *vc = &virt_cpu[cpu];
+		const struct virt_cpu *vc = virt_cpu_of(cpu);
 
 		pr_info("virt: %3u %5u  %-7s %-4s %s%s%s\n", cpu, cpu_apic_id[cpu],
 			virt_cpu_state_name(vc->state),

@@ -151,9 +151,10 @@ static int check_compat_all(void)
 
 			virt_cpu_fail(cpu, &chk);
 		}
+		const struct virt_check *bad = &virt_cpu_of(cpu)->chk;
+
 		pr_err("virt: CPU %u is not compatible with the boot CPU: %s%s%s\n", cpu,
-		       virt_reason_name(virt_cpu[cpu].chk.reason),
-		       virt_cpu[cpu].chk.detail[0] ? ": " : "", virt_cpu[cpu].chk.detail);
+		       virt_reason_name(bad->reason), bad->detail[0] ? ": " : "", bad->detail);
 		return r;
 	}
 	return 0;
@@ -256,7 +257,7 @@ static void show_counters(void)
 
 	for_each_cpu(cpu, &cpu_online_mask)
 		pr_info("cpu %u: %lu enables, %lu disables\n", cpu,
-			virt_cpu[cpu].enables, virt_cpu[cpu].disables);
+			virt_cpu_of(cpu)->enables, virt_cpu_of(cpu)->disables);
 }
 
 static struct debug_stat stat_virt = { .name = "virt", .show = show_virt };

@@ -7,8 +7,15 @@ host_pkgs="gcc make binutils libcmocka-dev python3"
 all_pkgs="$host_pkgs grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools \
 qemu-system-x86 ovmf bochs bochsbios vgabios bochs-term valgrind"
 
+iso_pkgs="grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools"
+# make bench only: the slab bench's peers (LD_PRELOAD) and callgrind; Xen
+# is downloaded by tests/bench/run.py itself (apt-get download).
+bench_pkgs="valgrind libmimalloc2.0 libjemalloc2"
+
 case "${1:-all}" in
 host) want=$host_pkgs ;;
+iso) want=$iso_pkgs ;;
+bench) want=$bench_pkgs ;;
 *) want=$all_pkgs ;;
 esac
 

@@ -4,6 +4,10 @@
 set -e
 in=${1:--}
 awk '
+	# n must start as the number 0: an unset awk variable used as an array
+	# index is the empty string, which put the first symbol under "" and
+	# emitted an empty ".quad 0x" (the assembler warned, zero assumed).
+	BEGIN { n = 0 }
 	$2 ~ /^[tT]$/ && $3 !~ /^\./ { addr[n] = $1; name[n] = $3; n++ }
 	END {
 		print "\t.section .ksyms, \"a\""

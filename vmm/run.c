@@ -3,8 +3,8 @@
  * child vCPUs whose home it is, one HC_RUN at a time. With one vCPU at
  * home a run blocks in the hypervisor while the guest halts (a halted VM
  * costs no CPU); with several they share the CPU in budget slices, and a
- * halted one gives its slice up at once (HV_RUN_NO_BLOCK) unless all are
- * halted. CPU 0 also serves the consoles and tears ended VMs down between
+ * halted or spinning one (PAUSE: HV_EXIT_YIELD) gives its slice up at once
+ * (HV_RUN_NO_BLOCK) unless all are halted. CPU 0 also serves the consoles and tears ended VMs down between
  * runs, so its runs have a short budget.
  */
 #include "vmm.h"

@@ -30,19 +30,17 @@ static void load(struct vcpu *v, bool with_dr6)
 		set_dr6(v->dr6);
 }
 
-bool debugreg_enter(struct vcpu *v, uint64_t dr7, bool with_dr6)
+bool debugreg_load_armed(struct vcpu *v, bool with_dr6)
 {
-	if (v->dr_state == DR_SAVED && (dr7 & DR7_ENABLES)) {
+	if (v->dr_state == DR_SAVED) {          /* DR7 arms a breakpoint */
 		load(v, with_dr6);
 		v->dr_state = DR_LOADED;
 	}
 	return v->dr_state != DR_LIVE;
 }
 
-void debugreg_exit(struct vcpu *v, bool with_dr6)
+void debugreg_save(struct vcpu *v, bool with_dr6)
 {
-	if (v->dr_state == DR_SAVED)
-		return;
 	v->db[0] = get_dr0();
 	v->db[1] = get_dr1();
 	v->db[2] = get_dr2();

@@ -103,6 +103,7 @@ void fpu_init_cpu(void)
 	if (has_xsave) {
 		write_cr4(read_cr4() | CR4_OSXSAVE);
 		xsetbv(guest_mask);     /* the host's XCR0: every component offered */
+		fpu_host_xcr0_value = guest_mask;
 	}
 }
 
@@ -150,16 +151,11 @@ bool fpu_xcr0_valid(uint64_t xcr0, uint64_t allowed)
 	return true;
 }
 
-void fpu_guest_xcr0(const struct fpu *f)
-{
-	if (has_xsave && f->xcr0 != guest_mask)
-		xsetbv(f->xcr0);
-}
+uint64_t fpu_host_xcr0_value;
 
-void fpu_host_xcr0(const struct fpu *f)
+void fpu_load_xcr0(uint64_t xcr0)
 {
-	if (has_xsave && f->xcr0 != guest_mask)
-		xsetbv(guest_mask);
+	xsetbv(xcr0);
 }
 
 void fpu_set_xcr0(struct fpu *f, uint64_t xcr0)

@@ -8,20 +8,15 @@
 
 #define MSR_TSC_AUX 0xc0000103
 
-/* What each CPU's TSC_AUX holds, plus one (0: not known yet). */
-static uint64_t tsc_aux_now[NR_CPUS];
 static int has_rdtscp = -1;
 
-void tsc_aux_load(uint64_t val)
+void tsc_aux_write(uint64_t val)
 {
-	unsigned int cpu = smp_processor_id();
-
 	if (has_rdtscp < 0)
 		has_rdtscp = !!(cpuid(0x80000001).edx & (1U << 27));
-	if (has_rdtscp && tsc_aux_now[cpu] != val + 1) {
+	if (has_rdtscp)
 		wrmsr(MSR_TSC_AUX, val);
-		tsc_aux_now[cpu] = val + 1;
-	}
+	this_cpu()->tsc_aux = val + 1;  /* without RDTSCP nobody reads it */
 }
 
 static void host_cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4])

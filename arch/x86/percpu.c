@@ -24,11 +24,18 @@ void percpu_install(struct percpu *pc, unsigned int cpu, uint32_t apic_id)
 		pc->tss.ist[i] = (uint64_t)&pc->ist_stacks[i][IST_STACK_SIZE];
 	pc->tss.iomap_base = sizeof(struct tss);      /* no I/O bitmap */
 	wrmsr(MSR_GS_BASE, (uint64_t)pc);
-	percpu_area[cpu] = pc;
+	__atomic_store_n(&percpu_area[cpu], pc, __ATOMIC_RELEASE);
 	gdt_load(pc->gdt, &pc->tss);
 	idt_load();
 	if (cpu == 0)
 		gs_ready = true;
+}
+
+struct virt_cpu *virt_cpu_of(unsigned int cpu)
+{
+	struct percpu *pc = per_cpu(cpu);
+
+	return pc ? &pc->virt : NULL;
 }
 
 unsigned int smp_processor_id(void)

@@ -1,8 +1,10 @@
 /* Ending a run: the emulators' exit ports, and halting a CPU. */
 #include "hv/arch.h"
+#include "hv/console.h"
 #include "hv/reboot.h"
 #include <x86/cpu.h>
 #include <x86/exit_codes.h>
+#include <x86/tsc.h>
 
 bool bochs_exit;
 
@@ -12,8 +14,22 @@ void arch_halt(void)
 	__builtin_unreachable();
 }
 
+/* Let the serial console send what its FIFO still holds (LSR bit 6,
+ * transmitter empty), for 50 ms at most: Bochs ended runs with the last
+ * line half sent ("HV-VERDI") once the UART driver stopped waiting per
+ * byte. */
+static void drain_serial(void)
+{
+	uint16_t port = console_port();
+	uint64_t end = rdtsc() + 50 * tsc_khz();
+
+	while (port && !(inb(port + 5) & 0x40) && rdtsc() < end)
+		__asm__ __volatile__("pause");
+}
+
 void arch_exit(unsigned int code)
 {
+	drain_serial();
 	/* QEMU's isa-debug-exit; an unused ISA port on real machines. */
 	outb(HV_EXIT_PORT, (uint8_t)code);
 	if (bochs_exit)         /* Bochs' shutdown port (see docs/debugging.md) */

@@ -22,19 +22,20 @@
 
 enum mb_state { MB_IDLE, MB_FILLING, MB_POSTED, MB_RUNNING, MB_DONE, MB_ABANDONED };
 
-struct call_mailbox {
-	int state;                      /* enum mb_state, changed by CAS */
-	bool nowait;                    /* nobody collects: the end frees it */
-	smp_call_fn fn;
-	void *arg;
-	int result;
-} __aligned(64);
+#define SMP_CALL_TIMEOUT_US_DEFAULT 1000000
+uint64_t smp_call_timeout_us = SMP_CALL_TIMEOUT_US_DEFAULT;
 
-static struct call_mailbox mailbox[NR_CPUS];
-uint64_t smp_call_timeout_us = 1000000;
-
-CMDLINE_OPTION(smp_call_timeout, "smp_call_timeout_us", cmdline_handle_u64,
-	       &smp_call_timeout_us, "how long a cross-CPU call waits for its target (us)");
+/*
+ * 10 ms at least: a healthy CPU can be away for milliseconds (an SMI on
+ * real hardware, the host's scheduler under TCG or nested KVM); at 1 ms,
+ * TCG with 8 CPUs already missed calls and marked CPUs BAD, at 10 ms none
+ * did with 4 such machines on 2 host cores. 10 s at most: a CPU silent for
+ * that long is hung, and a longer wait only stalls the caller (the debug
+ * console, a hypercall of the root) for nothing.
+ */
+CMDLINE_OPTION_U64(smp_call_timeout, "smp_call_timeout_us", smp_call_timeout_us,
+		   "how long a cross-CPU call waits for its target (us)",
+		   .min = 10000, .max = 10000000, .def = SMP_CALL_TIMEOUT_US_DEFAULT);
 
 static bool cas(int *p, int from, int to)
 {
@@ -45,7 +46,7 @@ static bool cas(int *p, int from, int to)
 /* Run the call posted to this CPU, if any. Interrupts are off. */
 static void serve_mailbox(void)
 {
-	struct call_mailbox *mb = &mailbox[smp_processor_id()];
+	struct call_mailbox *mb = &this_cpu()->call;
 
 	if (!cas(&mb->state, MB_POSTED, MB_RUNNING))
 		return;
@@ -110,7 +111,7 @@ static uint64_t deadline_from_now(void)
  * post fn(arg). -ETIMEDOUT if it did not become free before the deadline. */
 static int post(unsigned int cpu, smp_call_fn fn, void *arg, bool nowait, uint64_t deadline)
 {
-	struct call_mailbox *mb = &mailbox[cpu];
+	struct call_mailbox *mb = &per_cpu(cpu)->call;
 
 	while (!cas(&mb->state, MB_IDLE, MB_FILLING)) {
 		if (rdtsc() > deadline)
@@ -131,7 +132,7 @@ static int post(unsigned int cpu, smp_call_fn fn, void *arg, bool nowait, uint64
  * result, or -ETIMEDOUT (the call is then cancelled or abandoned). */
 static int collect(unsigned int cpu, uint64_t deadline)
 {
-	struct call_mailbox *mb = &mailbox[cpu];
+	struct call_mailbox *mb = &per_cpu(cpu)->call;
 	int r;
 
 	while (__atomic_load_n(&mb->state, __ATOMIC_ACQUIRE) != MB_DONE) {
@@ -139,6 +140,12 @@ static int collect(unsigned int cpu, uint64_t deadline)
 		    (cas(&mb->state, MB_POSTED, MB_IDLE) ||
 		     cas(&mb->state, MB_RUNNING, MB_ABANDONED)))
 			return ERR(-ETIMEDOUT);
+		if (rdtsc() > deadline + smp_call_timeout_us * tsc_khz() / 1000) {
+			/* Not ours any more (a bug): never spin here for good. */
+			pr_err("smp: CPU %u's mailbox left our call (state %d)\n", cpu,
+			       __atomic_load_n(&mb->state, __ATOMIC_ACQUIRE));
+			return ERR(-ETIMEDOUT);
+		}
 		serve_mailbox();
 		cpu_relax_hint();
 	}
@@ -193,9 +200,10 @@ int smp_call_function_started(unsigned int cpu, smp_call_fn fn, void *arg)
 int smp_call_function_all(smp_call_fn fn, void *arg, int *results)
 {
 	static int posted[NR_CPUS];
-	static spinlock_t all_lock = SPINLOCK_INIT;     /* guards posted[] */
+	static cpumask_t targets;
+	static spinlock_t all_lock = SPINLOCK_INIT;     /* guards posted[], targets */
 	unsigned long flags = local_irq_save();
-	uint64_t deadline = deadline_from_now();
+	uint64_t deadline;
 	unsigned int me, cpu;
 	int ret = 0, mine;
 
@@ -204,16 +212,26 @@ int smp_call_function_all(smp_call_fn fn, void *arg, int *results)
 		serve_mailbox();
 		cpu_relax_hint();
 	}
+	/* Counted from here: time spent waiting for another broadcast is not
+	 * the targets' to answer for (a deadline taken before the lock made
+	 * every later broadcast time out at once after one slow one). */
+	deadline = deadline_from_now();
 	me = smp_processor_id();
-	for_each_cpu(cpu, &cpu_online_mask)
-		if (cpu != me)
-			posted[cpu] = post(cpu, fn, arg, false, deadline);
+	/*
+	 * The CPUs posted to are exactly the ones collected from: a CPU that
+	 * goes offline or comes online meanwhile (HC_CPU_OFFLINE on another
+	 * CPU) must neither keep a DONE mailbox nobody collects, which would
+	 * block every later call to it, nor be collected without a post.
+	 */
+	for (unsigned int w = 0; w < ARRAY_SIZE(targets.bits); w++)
+		targets.bits[w] = __atomic_load_n(&cpu_online_mask.bits[w], __ATOMIC_ACQUIRE);
+	cpumask_clear(&targets, me);
+	for_each_cpu(cpu, &targets)
+		posted[cpu] = post(cpu, fn, arg, false, deadline);
 	mine = fn(arg);
 	if (results)
 		results[me] = mine;
-	for_each_cpu(cpu, &cpu_online_mask) {
-		if (cpu == me)
-			continue;
+	for_each_cpu(cpu, &targets) {
 		int r = posted[cpu] ? posted[cpu] : collect(cpu, deadline);
 
 		if (r == -ETIMEDOUT) {

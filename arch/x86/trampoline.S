@@ -1,13 +1,16 @@
 /*
- * AP start-up trampoline (SDM Vol. 3A, 8.4.4 and 9.8.5). Copied to
- * TRAMPOLINE_BASE below 1 MiB; a STARTUP IPI with vector BASE >> 12 starts
- * each AP here in real mode at CS = BASE >> 4, IP = 0. It goes through
- * protected mode into long mode on the hypervisor's page tables and jumps
- * to ap_entry. All APs may run it at once: it touches no memory it writes.
+ * AP start-up trampoline (SDM Vol. 3A, 8.4.4 and 9.8.5). Copied to a free
+ * page below 1 MiB (mm_low_page(): GRUB may have put a module anywhere
+ * there); a STARTUP IPI with vector base >> 12 starts each AP here in real
+ * mode at CS = base >> 4, IP = 0. It goes through protected mode into long
+ * mode on the hypervisor's page tables and jumps to ap_entry. The code uses
+ * no absolute address: the far jumps and the GDT pointer are data in
+ * trampoline_params, filled in for the page it is copied to. All APs may
+ * run it at once: it touches no memory it writes.
  */
 #include <x86/smp_boot.h>
 
-#define ABS(x) (TRAMPOLINE_BASE + (x) - trampoline_start)
+#define OFF(x) ((x) - trampoline_start)
 
 	.section .rodata
 	.balign 4096
@@ -18,11 +21,13 @@ trampoline_start:
 	cld
 	movw %cs, %ax
 	movw %ax, %ds
-	lgdtl tramp_gdt_ptr - trampoline_start
+	movzwl %ax, %ebx
+	shll $4, %ebx                   /* EBX: the page's linear address */
+	lgdtl OFF(tramp_gdt_ptr)
 	movl %cr0, %eax
 	orl $1, %eax                    /* PE */
 	movl %eax, %cr0
-	ljmpl $0x08, $ABS(tramp32)
+	ljmpl *OFF(tramp_far32)
 
 	.code32
 tramp32:
@@ -30,20 +35,20 @@ tramp32:
 	movw %ax, %ds
 	movw %ax, %es
 	movw %ax, %ss
-	movl ABS(tramp_cr4), %eax
+	movl OFF(tramp_cr4)(%ebx), %eax
 	movl %eax, %cr4
-	movl ABS(tramp_cr3), %eax
+	movl OFF(tramp_cr3)(%ebx), %eax
 	movl %eax, %cr3
 	movl $0xc0000080, %ecx          /* EFER: the boot CPU's LME/NXE */
 	rdmsr
-	orl ABS(tramp_efer), %eax
+	orl OFF(tramp_efer)(%ebx), %eax
 	wrmsr
 	movl %cr0, %eax
 	/* An AP leaves INIT with caching off (CD, NW): turn it on. */
 	andl $~0x60000000, %eax
 	orl $0x80010000, %eax           /* PG | WP */
 	movl %eax, %cr0
-	ljmpl $0x18, $ABS(tramp64)
+	ljmpl *OFF(tramp_far64)(%ebx)
 
 	.code64
 tramp64:
@@ -58,9 +63,7 @@ tramp_gdt:
 	.quad 0x00cf9b000000ffff        /* 0x08: 32-bit code */
 	.quad 0x00cf93000000ffff        /* 0x10: 32-bit data */
 	.quad 0x00209b0000000000        /* 0x18: 64-bit code */
-tramp_gdt_ptr:
-	.short tramp_gdt_ptr - tramp_gdt - 1
-	.long ABS(tramp_gdt)
+tramp_gdt_end:
 
 	.balign 8
 trampoline_params:                      /* struct trampoline_params */
@@ -71,7 +74,22 @@ tramp_cr4:
 tramp_efer:
 	.long 0
 	.long 0
+tramp_far32:                            /* base + OFF(tramp32) : 0x08 */
+	.long 0
+	.short 0
+tramp_far64:                            /* base + OFF(tramp64) : 0x18 */
+	.long 0
+	.short 0
+tramp_gdt_ptr:                          /* limit, base + OFF(tramp_gdt) */
+	.short 0
+	.long 0
 trampoline_end:
+
+	.section .rodata
+	.balign 4
+	.global trampoline_offsets
+trampoline_offsets:                     /* struct trampoline_offsets */
+	.long OFF(tramp32), OFF(tramp64), OFF(tramp_gdt), tramp_gdt_end - tramp_gdt
 
 /*
  * ap_entry: 64-bit, on the hypervisor's page tables, no stack yet. Find

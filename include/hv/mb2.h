@@ -65,6 +65,28 @@ struct boot_module {
 	char string[BOOT_MODULE_STR_MAX];
 };
 
+/* Framebuffer types (spec 3.6.12). */
+#define MB2_FB_INDEXED          0
+#define MB2_FB_RGB              1
+#define MB2_FB_EGA_TEXT         2
+#define MB2_FB_TAG_MIN          32      /* up to the colour info (GRUB's layout) */
+#define MB2_FB_RGB_TAG_MIN      38      /* with the six RGB field bytes */
+
+/*
+ * The framebuffer tag (8) as the loader wrote it. Only its size is checked
+ * here; whether the console can draw on it (pixel format, bounds, overflow)
+ * is fbcon_setup's (hv/fbcon.h) and vga's business.
+ */
+struct boot_fb {
+	uint64_t addr;
+	uint32_t pitch;                 /* bytes per line */
+	uint32_t width, height;         /* pixels, or characters for EGA text */
+	uint8_t bpp;
+	uint8_t type;                   /* MB2_FB_* */
+	bool has_rgb;                   /* the RGB fields were in the tag */
+	uint8_t red_pos, red_size, green_pos, green_size, blue_pos, blue_size;
+};
+
 /* Where the copied RSDP came from. */
 enum boot_rsdp_src {
 	BOOT_RSDP_NONE = 0,
@@ -121,6 +143,9 @@ struct boot_info {
 	bool efi_boot_services;         /* tag 18: ExitBootServices not called */
 	bool has_load_base;
 	uint32_t load_base;             /* tag 21: where the image was loaded */
+
+	bool has_fb;                    /* tag 8 (the first one; a short one is ignored) */
+	struct boot_fb fb;
 };
 
 /*

@@ -38,4 +38,8 @@ int memmap_usable(const struct mb2_mmap_entry *e, size_t n,
 /* Sum of the lengths of r[0..n). */
 uint64_t memmap_total(const struct mem_range *r, size_t n);
 
+/* The highest whole page of r[0..n) in [PAGE_SIZE, limit), 0 if none:
+ * where the AP start-up code goes (below 1 MiB, out of page 0). */
+uint64_t memmap_low_page(const struct mem_range *r, size_t n, uint64_t limit);
+
 #endif

@@ -12,6 +12,10 @@
  */
 int mm_init(const struct boot_info *bi);
 
+/* A page below 1 MiB in RAM that nothing uses and the page allocator
+ * never hands out (the first MiB is left out): 0 when there is none. */
+uint64_t mm_low_page(void);
+
 /* The first 0x500 bytes of physical memory (IVT + BIOS data area) as they
  * were at boot, for [pa, pa+len) inside them; NULL otherwise. */
 const void *mm_low_bios_area(phys_addr_t pa, size_t len);

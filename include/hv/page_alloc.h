@@ -22,6 +22,7 @@ struct page_stats {
 	uint64_t frees;         /* page_free calls, ever */
 	uint64_t failures;      /* page_alloc calls that found no memory */
 	uint64_t free_blocks[PAGE_MAX_ORDER + 1];  /* free blocks of each order */
+	uint64_t free_sig;      /* signature of which blocks are free (leakcheck) */
 };
 
 /*

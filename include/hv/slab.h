@@ -39,6 +39,8 @@ struct cache_stats {
 	unsigned int slab_order;
 	unsigned int flags;     /* CACHE_* in effect */
 	bool offslab;           /* slab headers kept outside the slabs */
+	bool bookkeeping;       /* the allocator's own magazines or slab
+				 * descriptors: how many depends on caching */
 };
 
 /*

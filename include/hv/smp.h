@@ -33,17 +33,19 @@ typedef int (*smp_call_fn)(void *arg);
  */
 int smp_call_function_single(unsigned int cpu, smp_call_fn fn, void *arg, bool wait);
 
-/*
- * Run fn(arg) on every online CPU, the caller included, all at once.
- * results[cpu] (if results is non-NULL, NR_CPUS entries) receives each
- * CPU's return value, or -ETIMEDOUT for a CPU that did not answer. Returns
- * 0 when every CPU answered, else -ETIMEDOUT.
- */
 /* Interrupt another CPU (no call): a guest it runs exits, a HLT ends. */
 void smp_kick(unsigned int cpu);
 /* Run a call posted to this CPU now, if there is one: for code that spins
  * with interrupts off (a lock another CPU holds while it calls us). */
 void smp_call_serve(void);
+/*
+ * Run fn(arg) on every online CPU, the caller included, all at once: the
+ * CPUs online when the call starts are the ones called and collected.
+ * results[cpu] (if results is non-NULL, NR_CPUS entries) receives each
+ * such CPU's return value, or -ETIMEDOUT for a CPU that did not answer;
+ * other entries are left alone. Returns 0 when every CPU answered, else
+ * -ETIMEDOUT.
+ */
 int smp_call_function_all(smp_call_fn fn, void *arg, int *results);
 
 /* As smp_call_function_single(wait=true), also for a CPU that is started

@@ -21,7 +21,9 @@ struct virt_cpu {
 	uint64_t enables, disables;     /* statistics */
 };
 
-extern struct virt_cpu virt_cpu[NR_CPUS];
+/* A CPU's state, in its per-CPU area: NULL for a CPU never prepared for
+ * start-up (the host tests keep an array). */
+struct virt_cpu *virt_cpu_of(unsigned int cpu);
 
 struct virt_counts {
 	unsigned int users;             /* virt_enable_all calls not undone */
@@ -31,8 +33,12 @@ struct virt_counts {
 extern struct virt_counts virt_counts;
 
 const char *virt_cpu_state_name(enum virt_cpu_state s);
-/* Should this CPU's hardware be on now? */
-bool virt_cpu_wanted(unsigned int cpu);
+/* Should a CPU's hardware be on now? (Inline: every guest entry asks.) */
+static inline bool virt_cpu_wanted(const struct virt_cpu *vc)
+{
+	return virt_counts.users && !virt_counts.suspends && !virt_counts.rebooting &&
+	       !vc->offline;
+}
 
 /* On the calling CPU: hotplug. Returns the enable error, if any. */
 int virt_cpu_offline(void);

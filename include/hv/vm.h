@@ -95,6 +95,8 @@ struct vcpu {
 	uint8_t sipi_vector;
 	uint8_t extint_vector;          /* HC_INTERRUPT without an irqchip */
 	bool nmi_blocked;               /* an NMI handler runs until IRET */
+	/* This run shares the CPU (HV_RUN_NO_BLOCK): PAUSE exits and ends it. */
+	bool yield_on_pause;
 	uint64_t exits;
 	void *block;                    /* the vCPU cache object (VMCB/VMCS page) */
 };
@@ -132,6 +134,7 @@ enum exit_kind {
 	EXIT_KIND_GP,                   /* RDPMC: #GP */
 	EXIT_KIND_NOP,                  /* INVD, WBINVD: done, skip it */
 	EXIT_KIND_WINDOW,               /* interrupt/NMI window opened */
+	EXIT_KIND_PAUSE,                /* PAUSE while vCPU->yield_on_pause */
 	EXIT_KIND_INVALID,              /* VM entry failed: bad guest state */
 	EXIT_KIND_UNKNOWN,
 	EXIT_KIND_COUNT,

@@ -1,13 +1,16 @@
 /*
  * One alloc+free pair on the slab fast path against glibc.
  *
- *   bench_slab ns [iters]     nanoseconds per pair, every kind, native
+ *   bench_slab ns [iters [KIND...]]  nanoseconds per pair, native (every kind
+ *                             or those named; run under LD_PRELOAD for the
+ *                             glibc kinds to measure another malloc)
  *   bench_slab cg KIND N      N pairs of KIND inside loop_KIND, for
  *                             valgrind --tool=callgrind --toggle-collect=loop_KIND
  *
  * KIND: cache4k (4096 B aligned 4096), cache64, glibc4k (aligned_alloc),
  * glibc64 (malloc).
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +126,13 @@ int main(int argc, char **argv)
 
 		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 			double best = 1e30;
+			bool wanted = argc <= 3;
+
+			/* Only the kinds named after the count, if any. */
+			for (int a = 3; a < argc; a++)
+				wanted |= !strcmp(argv[a], kinds[k].name);
+			if (!wanted)
+				continue;
 
 			kinds[k].loop(1000);
 			for (int rep = 0; rep < 3; rep++) {

@@ -62,6 +62,44 @@ static void test_simple_calls(void)
 	EXPECT("cap unknown", hcall(HC_CHECK_CAP, 999, 0, 0, 0), 0);
 }
 
+/* Parks a root vCPU started only to be there (hotplug refuses its CPU). */
+static void __attribute__((naked)) ap_idle_entry(void)
+{
+	__asm__ __volatile__("1: hlt\njmp 1b");
+}
+
+/* The ENOSPC limits: VMs, vCPUs per VM, regions per VM; each table full
+ * at exactly its documented size, and usable again once emptied. */
+static void test_limits(void)
+{
+	int64_t max_vms = hcall(HC_CHECK_CAP, HV_CAP_MAX_VMS, 0, 0, 0);
+	int64_t max_vcpus = hcall(HC_CHECK_CAP, HV_CAP_MAX_VCPUS, 0, 0, 0);
+	int64_t vms[32], vcpus[32], r = 0;
+	uint8_t *pages = ralloc(4096 * 16);
+	int n = 0;
+
+	while (n < 32 && (r = hcall(HC_VM_CREATE, 0, 0, 0, 0)) > 0)
+		vms[n++] = r;
+	EXPECT("VMs until the table is full", n, max_vms);
+	EXPECT("one VM too many", r, -HV_ENOSPC);
+	for (int i = 0; i < n; i++)
+		EXPECT("destroy each VM", hcall(HC_VM_DESTROY, vms[i], 0, 0, 0), 0);
+	vms[0] = hcall(HC_VM_CREATE, 0, 0, 0, 0);
+	CHECK("a VM again after the table emptied", vms[0] > 0);
+	for (n = 0; n < 32 && (r = hcall(HC_VCPU_CREATE, vms[0], (uint64_t)pages + 4096 * (n % 16), 0, 0)) > 0; )
+		vcpus[n++] = r;
+	EXPECT("vCPUs until the VM is full", n, max_vcpus);
+	EXPECT("one vCPU too many", r, -HV_ENOSPC);
+	for (int i = 0; i < n; i++)
+		EXPECT("destroy each vCPU", hcall(HC_VCPU_DESTROY, vcpus[i], 0, 0, 0), 0);
+	for (n = 0; n < 32 && (r = hcall(HC_SET_MEMORY_REGION, vms[0], 0x100000ULL * n,
+					  (uint64_t)pages + 4096 * (n % 16), 4096)) == 0; )
+		n++;
+	EXPECT("regions until the VM is full", n, 8);
+	EXPECT("one region too many", r, -HV_ENOSPC);
+	EXPECT("destroy the VM with its regions", hcall(HC_VM_DESTROY, vms[0], 0, 0, 0), 0);
+}
+
 static void test_bad_arguments(void)
 {
 	uint8_t *page = ralloc(4096);
@@ -91,6 +129,12 @@ static void test_bad_arguments(void)
 	EXPECT("get regs across a page", hcall(HC_GET_REGS, vcpu, (uint64_t)page + 4090, 0, 0), -HV_EFAULT);
 	EXPECT("get regs", hcall(HC_GET_REGS, vcpu, (uint64_t)page, 0, 0), 0);
 	EXPECT("set sregs into hypervisor memory", hcall(HC_SET_SREGS, vcpu, hv_image, 0, 0), -HV_EFAULT);
+	EXPECT("get sregs into hypervisor memory", hcall(HC_GET_SREGS, vcpu, hv_image, 0, 0), -HV_EFAULT);
+	EXPECT("get sregs across a page", hcall(HC_GET_SREGS, vcpu, (uint64_t)page + 4000, 0, 0), -HV_EFAULT);
+	EXPECT("get sregs beyond RAM", hcall(HC_GET_SREGS, vcpu, 1ULL << 45, 0, 0), -HV_EFAULT);
+	EXPECT("set regs from hypervisor memory", hcall(HC_SET_REGS, vcpu, hv_image, 0, 0), -HV_EFAULT);
+	EXPECT("set regs across a page", hcall(HC_SET_REGS, vcpu, (uint64_t)page + 4090, 0, 0), -HV_EFAULT);
+	EXPECT("set regs on a stale handle", hcall(HC_SET_REGS, vcpu + 1, (uint64_t)page, 0, 0), -HV_ENOENT);
 	{
 		struct hv_sregs *s = (struct hv_sregs *)page;
 
@@ -122,6 +166,25 @@ static void test_bad_arguments(void)
 	EXPECT("start root vcpu on CPU 0 (self)", hcall(HC_START_ROOT_VCPU, 0, (uint64_t)page, (uint64_t)page + 4096, 0), -HV_EBUSY);
 	EXPECT("start root vcpu on an absent CPU", hcall(HC_START_ROOT_VCPU, 200, (uint64_t)page, (uint64_t)page + 4096, 0), -HV_ENODEV);
 	EXPECT("cpu offline: bad cpu", hcall(HC_CPU_OFFLINE, 100000, 0, 0, 0), -HV_EINVAL);
+	EXPECT("cpu offline: a CPU never started", hcall(HC_CPU_OFFLINE, 200, 0, 0, 0), -HV_EINVAL);
+	EXPECT("cpu online: bad cpu", hcall(HC_CPU_ONLINE, 100000, 0, 0, 0), -HV_EINVAL);
+	EXPECT("cpu online: a CPU never started", hcall(HC_CPU_ONLINE, 200, 0, 0, 0), -HV_EINVAL);
+	EXPECT("cpu online: the boot CPU (runs the root)", hcall(HC_CPU_ONLINE, 0, 0, 0, 0), -HV_EBUSY);
+	if (rinfo->nr_cpus >= 3)
+		EXPECT("cpu online: a CPU that is online",
+		       hcall(HC_CPU_ONLINE, rinfo->nr_cpus - 1, 0, 0, 0), -HV_EALREADY);
+	EXPECT("stats: unknown flag", hcall(HC_STATS, (uint64_t)page, 2, 0, 0), -HV_EINVAL);
+	EXPECT("stats across a page", hcall(HC_STATS, (uint64_t)page + 4090, 0, 0, 0), -HV_EFAULT);
+	if (rinfo->nr_cpus >= 3) {      /* the last CPU runs no root vCPU yet */
+		unsigned int free_cpu = rinfo->nr_cpus - 1;
+
+		EXPECT("start root vcpu: rip outside root memory",
+		       hcall(HC_START_ROOT_VCPU, free_cpu, hv_image, (uint64_t)page + 4096, 0), -HV_EFAULT);
+		EXPECT("start root vcpu: stack outside root memory",
+		       hcall(HC_START_ROOT_VCPU, free_cpu, (uint64_t)ap_idle_entry, hv_image + 4096, 0),
+		       -HV_EFAULT);
+	}
+	test_limits();
 }
 
 static int64_t run_expect(struct child *c, uint32_t reason, const char *what)
@@ -215,7 +278,87 @@ static void test_child_exits(void)
 						  (size_t)(child_crash_end - child_crash_start)), 0);
 	run_expect(&c, HV_EXIT_SHUTDOWN, "triple fault");
 	EXPECT("a dead VM does not run again", child_run(&c), -HV_EINVAL);
+	EXPECT("a vCPU for a VM that triple-faulted",
+	       hcall(HC_VCPU_CREATE, c.vm, (uint64_t)ralloc(4096), 0, 0), -HV_EINVAL);
 	EXPECT("crash child destroy", child_destroy(&c), 0);
+}
+
+/* 32-bit child code: two MMIO writes, HLT, an MMIO access the emulator
+ * does not decode (x87 FLD: the root gets its bytes), HLT. */
+static const uint8_t child_mmio[] = {
+	0xc7, 0x05, 0x00, 0x00, 0x30, 0x00, 0x78, 0x56, 0x34, 0x12,   /* movl $0x12345678, 0x300000 */
+	0x66, 0xc7, 0x05, 0x08, 0x00, 0x30, 0x00, 0xcd, 0xab,         /* movw $0xabcd, 0x300008 */
+	0xf4,                                                           /* hlt */
+	0xd9, 0x05, 0x00, 0x00, 0x30, 0x00,                             /* flds 0x300000 */
+	0xf4,                                                           /* hlt */
+};
+
+static void test_child_mmio(void)
+{
+	struct child c;
+	struct hv_regs *regs = ralloc(4096);
+
+	EXPECT("mmio child create", child_create(&c, child_mmio, sizeof(child_mmio)), 0);
+	if (run_expect(&c, HV_EXIT_MMIO, "mmio write (4 bytes)"))
+		return;
+	CHECK("mmio write record: gpa, write, size, data",
+	      c.exit->mmio.gpa == 0x300000 && c.exit->mmio.write && c.exit->mmio.size == 4 &&
+	      c.exit->mmio.data == 0x12345678 && c.exit->rip == CHILD_LOAD);
+	if (run_expect(&c, HV_EXIT_MMIO, "mmio write (2 bytes)"))
+		return;
+	CHECK("mmio write record (16-bit)", c.exit->mmio.gpa == 0x300008 && c.exit->mmio.write &&
+	      c.exit->mmio.size == 2 && c.exit->mmio.data == 0xabcd && c.exit->rip == CHILD_LOAD + 10);
+	if (run_expect(&c, HV_EXIT_HLT, "hlt after the writes"))
+		return;
+	if (run_expect(&c, HV_EXIT_MMIO, "an MMIO access the emulator does not decode"))
+		return;
+	CHECK("undecoded mmio record: size 0 and the instruction's bytes",
+	      c.exit->mmio.gpa == 0x300000 && c.exit->mmio.size == 0 && c.exit->mmio.insn_len >= 6 &&
+	      c.exit->mmio.insn[0] == 0xd9 && c.exit->mmio.insn[1] == 0x05 &&
+	      c.exit->rip == CHILD_LOAD + 20);
+	/* The root emulates it (here: skips it) and moves RIP on itself. */
+	EXPECT("get regs at the undecoded access", hcall(HC_GET_REGS, c.vcpu, (uint64_t)regs, 0, 0), 0);
+	regs->rip += 6;
+	EXPECT("set regs past it", hcall(HC_SET_REGS, c.vcpu, (uint64_t)regs, 0, 0), 0);
+	run_expect(&c, HV_EXIT_HLT, "hlt after the skipped access");
+	EXPECT("mmio child destroy", child_destroy(&c), 0);
+}
+
+/*
+ * HV_EXIT_INTERNAL: a state VM entry refuses. A data segment whose limit
+ * has bits above 19 set needs G=1 for VMX (SDM 26.3.1.2); the API does not
+ * check it, so on Intel the entry fails and the record says so. SVM's
+ * VMRUN does not check segment limits (APM 15.5.1): the child runs to its
+ * HLT there.
+ */
+static void test_child_internal(void)
+{
+	static const uint8_t hlt[] = { 0xf4 };
+	struct hv_sregs *s = ralloc(4096);
+	uint8_t *page = ralloc(4096);
+	struct child c;
+
+	EXPECT("internal child create", child_create(&c, hlt, sizeof(hlt)), 0);
+	EXPECT("internal child: get sregs", hcall(HC_GET_SREGS, c.vcpu, (uint64_t)s, 0, 0), 0);
+	s->es.limit = 0x00100000;       /* bit 20 set ... */
+	s->es.attrib &= ~(1u << 11);    /* ... with byte granularity */
+	EXPECT("internal child: a segment VMX refuses", hcall(HC_SET_SREGS, c.vcpu, (uint64_t)s, 0, 0), 0);
+	if (!guest_is_intel()) {
+		run_expect(&c, HV_EXIT_HLT, "SVM runs a child with that segment");
+		EXPECT("internal child destroy", child_destroy(&c), 0);
+		return;
+	}
+	if (!run_expect(&c, HV_EXIT_INTERNAL, "VM entry with a TR it refuses"))
+		CHECK("internal record: entry failure, invalid guest state (33)",
+		      c.exit->internal.suberror == HV_INTERNAL_ENTRY &&
+		      (c.exit->internal.hw_reason & 0xffff) == 33);
+	EXPECT("the VM is dead after an internal exit", child_run(&c), -HV_EINVAL);
+	int64_t v2 = hcall(HC_VCPU_CREATE, c.vm, (uint64_t)page, 0, 0);
+
+	EXPECT("a vCPU for a dead VM", v2, -HV_EINVAL);
+	if (v2 > 0)
+		hcall(HC_VCPU_DESTROY, v2, 0, 0, 0);
+	EXPECT("internal child destroy", child_destroy(&c), 0);
 }
 
 /* ---------------------------------------------------- several CPUs */
@@ -224,9 +367,18 @@ static volatile int ap_done[64], ap_result[64], ap_go;
 static unsigned int ap_started;
 
 /* A root vCPU on another CPU: create, run and destroy child VMs. */
+static void stress_worker(unsigned int cpu);
+static volatile int stress_mode;
+
 static void ap_main(uint64_t cpu)
 {
 	int ok = 1;
+
+	if (stress_mode) {
+		stress_worker((unsigned int)cpu);
+		for (;;)
+			__asm__ __volatile__("hlt");
+	}
 
 	while (!__atomic_load_n(&ap_go, __ATOMIC_ACQUIRE))
 		__asm__ __volatile__("pause");
@@ -259,7 +411,7 @@ static void ap_main(uint64_t cpu)
 
 static void __attribute__((naked)) ap_entry(void)
 {
-	__asm__ __volatile__("call ap_main_trampoline\n1: hlt\njmp 1b");
+	__asm__ __volatile__("andq $-16, %rsp\ncall ap_main_trampoline\n1: hlt\njmp 1b");
 }
 
 void ap_main_trampoline(uint64_t cpu);
@@ -338,13 +490,186 @@ static void test_hotplug(void)
 	EXPECT("virt on before offline", hcall(HC_VIRT_STATUS, cpu, 0, 0, 0) & 0xff, HV_VIRT_ON);
 	EXPECT("cpu offline", hcall(HC_CPU_OFFLINE, cpu, 0, 0, 0), 0);
 	EXPECT("virt off while offline", hcall(HC_VIRT_STATUS, cpu, 0, 0, 0) & 0xff, HV_VIRT_OFF);
-	EXPECT("cpu offline twice", hcall(HC_CPU_OFFLINE, cpu, 0, 0, 0), -114);    /* EALREADY */
+	EXPECT("cpu offline twice", hcall(HC_CPU_OFFLINE, cpu, 0, 0, 0), -HV_EALREADY);
 	EXPECT("start a root vcpu on an offline CPU",
 	       hcall(HC_START_ROOT_VCPU, cpu, (uint64_t)ap_entry, (uint64_t)ralloc(4096) + 4088, cpu),
 	       -HV_ENODEV);
 	EXPECT("cpu online", hcall(HC_CPU_ONLINE, cpu, 0, 0, 0), 0);
 	EXPECT("virt on after online", hcall(HC_VIRT_STATUS, cpu, 0, 0, 0) & 0xff, HV_VIRT_ON);
+	EXPECT("cpu online twice", hcall(HC_CPU_ONLINE, cpu, 0, 0, 0), -HV_EALREADY);
 	EXPECT("cpu 0 cannot go offline", hcall(HC_CPU_OFFLINE, 0, 0, 0, 0), -HV_EBUSY);
+}
+
+/* ---------------------------------------------------- stress */
+
+/*
+ * `stress` on the module's command line: a root vCPU on every CPU issues
+ * statistics and management calls at the same time (VMs, regions, vCPUs,
+ * refused starts and hotplugs), while CPU 0 takes the last CPU offline and
+ * online and then starts the root vCPUs one by one under that load. Every
+ * result is checked; the system test also fails on any cross-CPU timeout.
+ */
+#define STRESS_MAX_CPUS 64
+
+struct stress_cpu {
+	uint8_t *mem, *exit;
+	struct hv_stats *stats;
+	uint64_t calls, bad;
+	volatile int started, done;
+} __attribute__((aligned(64)));
+
+static struct stress_cpu stress_cpu[STRESS_MAX_CPUS];
+static unsigned int stress_iters, stress_ncpus;
+static volatile unsigned int stress_spare = ~0u;  /* going offline/online now */
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void stress_note(unsigned int cpu, const char *what, int64_t got, bool ok)
+{
+	struct stress_cpu *sc = &stress_cpu[cpu];
+
+	sc->calls++;
+	if (ok)
+		return;
+	if (sc->bad++ < 3)
+		gprintf("root-test: FAIL stress on CPU %u: %s returned %ld\n", cpu, what, got);
+}
+
+static void stress_op(unsigned int cpu, uint64_t *seed)
+{
+	struct stress_cpu *sc = &stress_cpu[cpu];
+	uint64_t x = xorshift(seed);
+	unsigned int t = (unsigned int)(x >> 32) % stress_ncpus;
+	int64_t r, vm, vcpu;
+
+	switch (x % 8) {
+	case 3:
+	case 4:
+		vm = hcall(HC_VM_CREATE, 0, 0, 0, 0);
+		stress_note(cpu, "vm create", vm, vm > 0);
+		if (vm <= 0)
+			break;
+		r = hcall(HC_SET_MEMORY_REGION, vm, 0, (uint64_t)sc->mem, 4096);
+		stress_note(cpu, "set region", r, r == 0);
+		vcpu = hcall(HC_VCPU_CREATE, vm, (uint64_t)sc->exit, 0, 0);
+		stress_note(cpu, "vcpu create", vcpu, vcpu > 0);
+		if (vcpu > 0) {
+			r = hcall(HC_VCPU_DESTROY, vcpu, 0, 0, 0);
+			stress_note(cpu, "vcpu destroy", r, r == 0);
+		}
+		r = hcall(HC_SET_MEMORY_REGION, vm, 0, 0, 0);
+		stress_note(cpu, "remove region", r, r == 0);
+		r = hcall(HC_VM_DESTROY, vm, 0, 0, 0);
+		stress_note(cpu, "vm destroy", r, r == 0);
+		break;
+	case 5:
+		r = hcall(HC_VIRT_STATUS, t, 0, 0, 0);
+		stress_note(cpu, "virt status", r, (r & 0xff) == HV_VIRT_ON ||
+			    (t == stress_spare && (r & 0xff) == HV_VIRT_OFF));
+		break;
+	case 6:
+		/* A CPU that runs a root vCPU already: refused, nothing started. */
+		if (!stress_cpu[t].started)
+			t = 0;
+		r = hcall(HC_START_ROOT_VCPU, t, (uint64_t)ap_entry, (uint64_t)sc->exit + 4088, t);
+		stress_note(cpu, "start root vcpu on a busy CPU", r, r == -HV_EBUSY);
+		break;
+	case 7:
+		if (!stress_cpu[t].started)
+			t = 0;
+		r = hcall(HC_CPU_OFFLINE, t, 0, 0, 0);
+		stress_note(cpu, "offline a busy CPU", r, r == -HV_EBUSY);
+		break;
+	case 2:
+		/* With the shrink round: a cross-CPU call every CPU must answer. */
+		r = hcall(HC_STATS, (uint64_t)sc->stats, 0, 0, 0);
+		stress_note(cpu, "stats", r, r == 0 && !sc->stats->stale_cpus);
+		break;
+	default:
+		r = hcall(HC_STATS, (uint64_t)sc->stats, HV_STATS_NO_SHRINK, 0, 0);
+		stress_note(cpu, "stats without a shrink", r, r == 0 && !sc->stats->stale_cpus);
+		break;
+	}
+}
+
+static void stress_worker(unsigned int cpu)
+{
+	uint64_t seed = 0x243f6a8885a308d3ULL * (cpu + 1);
+
+	for (unsigned int i = 0; i < stress_iters; i++)
+		stress_op(cpu, &seed);
+	__atomic_store_n(&stress_cpu[cpu].done, 1, __ATOMIC_RELEASE);
+}
+
+static void stress(void)
+{
+	unsigned int n = rinfo->nr_cpus < STRESS_MAX_CPUS ? rinfo->nr_cpus : STRESS_MAX_CPUS;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL, t0, t1, calls = 0, bad = 0, ms;
+	struct hv_stats *st;
+	int64_t r;
+
+	stress_ncpus = n;
+	stress_iters = guest_is_intel() ? 250 : 2500;
+	for (unsigned int cpu = 0; cpu < n; cpu++) {
+		stress_cpu[cpu].mem = ralloc(4096);
+		stress_cpu[cpu].exit = ralloc(4096);
+		stress_cpu[cpu].stats = ralloc(4096);
+	}
+	stress_mode = 1;
+	stress_cpu[0].started = 1;
+	t0 = rdtsc();
+	for (unsigned int cpu = 1; cpu < n; cpu++) {
+		if (cpu == n - 1) {
+			/* The last CPU goes offline and online under load first. */
+			stress_spare = cpu;
+			for (int k = 0; k < 4; k++) {
+				r = hcall(HC_CPU_OFFLINE, cpu, 0, 0, 0);
+				stress_note(0, "offline the spare CPU", r, r == 0);
+				for (int i = 0; i < 10; i++)
+					stress_op(0, &seed);
+				r = hcall(HC_CPU_ONLINE, cpu, 0, 0, 0);
+				stress_note(0, "online the spare CPU", r, r == 0);
+				for (int i = 0; i < 10; i++)
+					stress_op(0, &seed);
+			}
+			stress_spare = ~0u;
+		}
+		uint8_t *stack = ralloc(16384);
+
+		r = hcall(HC_START_ROOT_VCPU, cpu, (uint64_t)ap_entry, (uint64_t)stack + 16384 - 8, cpu);
+		stress_note(0, "start root vcpu", r, r == 0);
+		if (!r)
+			__atomic_store_n(&stress_cpu[cpu].started, 1, __ATOMIC_RELEASE);
+		for (int i = 0; i < 20; i++)
+			stress_op(0, &seed);
+	}
+	stress_worker(0);
+	for (unsigned int cpu = 1; cpu < n; cpu++) {
+		uint64_t spins = 0;
+
+		while (stress_cpu[cpu].started && !__atomic_load_n(&stress_cpu[cpu].done, __ATOMIC_ACQUIRE) &&
+		       spins++ < 20000000000ULL)
+			__asm__ __volatile__("pause");
+		CHECK("stress: root vCPU finished", stress_cpu[cpu].done);
+	}
+	t1 = rdtsc();
+	for (unsigned int cpu = 0; cpu < n; cpu++) {
+		calls += stress_cpu[cpu].calls;
+		bad += stress_cpu[cpu].bad;
+	}
+	st = stress_cpu[0].stats;
+	EXPECT("stats after the stress", hcall(HC_STATS, (uint64_t)st, 0, 0, 0), 0);
+	CHECK("stress: no VM or vCPU left", st->vms == 0 && st->vcpus == 0);
+	ms = (t1 - t0) / (rinfo->tsc_khz ? rinfo->tsc_khz : 1000000);
+	gprintf("root-test: stress: %lu calls from %u CPUs in %lu ms (%lu calls/s), %lu unexpected results\n",
+		calls, n, ms, ms ? calls * 1000 / ms : 0, bad);
+	CHECK("stress: every result as expected", bad == 0);
 }
 
 #define BENCH_ITERS 20000
@@ -412,6 +737,12 @@ void guest_main(struct hv_root_info *info)
 		guest_exit(true);
 	}
 	gprintf("root-test: %s, %u CPUs\n", guest_is_intel() ? "Intel VMX" : "AMD SVM", info->nr_cpus);
+	if (has_word(info->cmdline, "stress")) {
+		stress();
+		gprintf("root-test: %d passed, %d failed\n", passed, failed);
+		gprintf("HV-VERDICT: %s\n", failed ? "FAIL" : "PASS");
+		guest_exit(!failed);
+	}
 	start_root_vcpus();
 	EXPECT("stats", hcall(HC_STATS, (uint64_t)before, 0, 0, 0), 0);
 
@@ -419,6 +750,8 @@ void guest_main(struct hv_root_info *info)
 	test_simple_calls();
 	test_bad_arguments();
 	test_child_exits();
+	test_child_mmio();
+	test_child_internal();
 	test_smp();
 	test_hotplug();
 
@@ -430,6 +763,19 @@ void guest_main(struct hv_root_info *info)
 	CHECK("VMs and vCPUs all destroyed", after->vms == 0 && after->vcpus == 0);
 	EXPECT("free pages back where they started", after->free_pages, before->free_pages);
 	EXPECT("slab objects back where they started", after->slab_objects, before->slab_objects);
+	if (info->nr_cpus >= 3) {
+		/* Last, since it stays: a root vCPU on the CPU that went offline
+		 * and came back, which then refuses to go offline again. */
+		unsigned int cpu = info->nr_cpus - 1;
+
+		EXPECT("a root vcpu on the CPU back online",
+		       hcall(HC_START_ROOT_VCPU, cpu, (uint64_t)ap_idle_entry,
+			     (uint64_t)ralloc(4096) + 4088, cpu), 0);
+		EXPECT("offline the CPU that now runs a root vcpu", hcall(HC_CPU_OFFLINE, cpu, 0, 0, 0),
+		       -HV_EBUSY);
+		EXPECT("cpu online while it runs a root vcpu", hcall(HC_CPU_ONLINE, cpu, 0, 0, 0),
+		       -HV_EBUSY);
+	}
 	gprintf("root-test: %d passed, %d failed\n", passed, failed);
 	if (has_word(info->cmdline, "reboot")) {
 		/* The reboot path: virtualization off everywhere, then reset. */

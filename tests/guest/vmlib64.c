@@ -72,10 +72,12 @@ int64_t child_create64(struct child64 *c, const void *bin, size_t len, size_t ra
 {
 	const struct crt_header *h = bin;
 	const char *name = c->name;
+	uint32_t flags = c->flags;
 	int64_t e;
 
 	gmemset(c, 0, sizeof(*c));
 	c->name = name ? name : "child";
+	c->flags = flags;
 	if (!nvcpus || nvcpus > CRT_MAX_VCPUS || ram % 0x200000 || ram > CRT_IDENTITY_MAP ||
 	    len < sizeof(*h) || h->magic != CRT_MAGIC ||
 	    h->image_end + (uint64_t)nvcpus * CRT_STACK_SIZE > ram)
@@ -92,6 +94,8 @@ int64_t child_create64(struct child64 *c, const void *bin, size_t len, size_t ra
 		return e;
 	c->vm = e;
 	if ((e = hcall(HC_SET_MEMORY_REGION, (uint64_t)c->vm, 0, (uint64_t)c->mem, ram)) < 0)
+		goto fail;
+	if ((flags & CHILD64_IRQCHIP) && (e = hcall(HC_CREATE_IRQCHIP, (uint64_t)c->vm, 0, 0, 0)) < 0)
 		goto fail;
 	for (unsigned int i = 0; i < nvcpus; i++) {
 		c->exit[i] = ralloc(4096);
@@ -154,7 +158,7 @@ enum child64_event child_run64(struct child64 *c, unsigned int i)
 
 	p->prompt = false;
 	for (;;) {
-		int64_t r = hcall(HC_RUN, (uint64_t)c->vcpu[i], 0, 0, 0);
+		int64_t r = hcall(HC_RUN, (uint64_t)c->vcpu[i], c->budget_us, 0, 0);
 
 		if (r < 0) {
 			p->err = r;

@@ -34,8 +34,13 @@ struct child64_cpu {
 };
 #define CHILD64_VALUES  32
 
+/* child64.flags, set before child_create64 (which keeps them). */
+#define CHILD64_IRQCHIP 1u              /* HC_CREATE_IRQCHIP before the vCPUs */
+
 struct child64 {
 	const char *name;               /* console prefix; "child" if NULL */
+	uint32_t flags;                 /* CHILD64_* */
+	uint64_t budget_us;             /* HC_RUN's budget in child_run64 (0: none) */
 	int64_t vm;
 	unsigned int nvcpus;
 	size_t ram;
@@ -50,7 +55,9 @@ struct child64 {
  * Create a VM with `ram` bytes (a multiple of 2 MiB) at guest-physical 0,
  * copy the flat binary `bin` to CRT_LOAD, build the page tables, GDT and
  * TSS of child.h, and create nvcpus vCPUs in 64-bit mode at the entry
- * (vCPU i: its stack, RDI = i), each with an exit page. 0 or -HV_E*; on
+ * (vCPU i: its stack, RDI = i), each with an exit page; with
+ * CHILD64_IRQCHIP in c->flags the VM gets its local APICs and IOAPIC
+ * first. name and flags are kept, budget_us is 0. 0 or -HV_E*; on
  * failure what was made is destroyed.
  */
 int64_t child_create64(struct child64 *c, const void *bin, size_t len, size_t ram,
@@ -60,7 +67,8 @@ int64_t child_destroy64(struct child64 *c);
 /*
  * Run vCPU i until something for the caller: console bytes are printed a
  * line at a time ("  [name.i] text"), report()s collected in cpu[i].values.
- * At C64_PROMPT the next run answers the IN with exit[i]->io.data.
+ * At C64_PROMPT the next run answers the IN with exit[i]->io.data. Each
+ * HC_RUN gets c->budget_us: when it runs out, C64_OTHER (HV_EXIT_TIMEOUT).
  */
 enum child64_event child_run64(struct child64 *c, unsigned int i);
 /* Give vCPU i a command: run it to its prompt (if not there yet), answer

@@ -5,7 +5,7 @@
  *
  * A "CPU" here is only a number: a call "on" CPU n runs the function in the
  * calling thread with host_cpu_id set to n for its duration, so per-CPU
- * state (smp_processor_id(), slab magazines, virt_cpu[]) follows it.
+ * state (smp_processor_id(), slab magazines, virt_cpu_of()) follows it.
  *
  * Knobs for tests (declare them extern where used):
  *   host_smp_set_cpus(n)    n CPUs online (0..n-1), every one answering
@@ -20,6 +20,7 @@
 #include "hv/smp.h"
 #include "hv/string.h"
 #include "hv/virt.h"
+#include "hv/virt_cpu.h"
 #include "host_stubs.h"
 
 #define HOST_SMP_DEFAULT_CPUS 4
@@ -28,6 +29,14 @@ cpumask_t cpu_online_mask = { { (1ULL << HOST_SMP_DEFAULT_CPUS) - 1 } };
 uint32_t cpu_apic_id[NR_CPUS] = { 0, 1, 2, 3 };
 uint64_t smp_call_timeout_us = 1000;
 int (*panic_cpu_hook)(void);
+
+/* The hypervisor keeps these in each CPU's per-CPU area (x86/percpu.h). */
+static struct virt_cpu host_virt_cpu[NR_CPUS];
+
+struct virt_cpu *virt_cpu_of(unsigned int cpu)
+{
+	return cpu < NR_CPUS ? &host_virt_cpu[cpu] : NULL;
+}
 
 unsigned int host_smp_ncpus = HOST_SMP_DEFAULT_CPUS;
 int host_smp_no_answer = -1;

@@ -321,6 +321,34 @@ static void test_random_against_model(void **state)
 	}
 }
 
+/* The AP start-up page: the highest free page below 1 MiB, out of page 0,
+ * around what the loader put low (a module GRUB-UEFI placed at 0x2000). */
+static void test_low_page(void **state)
+{
+	const struct mb2_mmap_entry pc[] = {
+		{ 0, 0x9fc00, AV, 0 }, { 0x9fc00, 0x400, RS, 0 }, { 0xf0000, 0x10000, RS, 0 },
+		{ 0x100000, 0x7f00000, AV, 0 },
+	};
+	const struct mem_range top_taken[] = { { 0x9e000, 0x1c00 } };
+	const struct mem_range module_low[] = { { 0x2000, 0x9398 } };
+	const struct mem_range r1[] = { { 0x1800, 0x1800 } };          /* [0x1800, 0x3000) */
+	const struct mem_range page0[] = { { 0, 0x1000 } };
+	const struct mem_range across[] = { { 0x90000, 0x200000 } };
+	const struct mem_range high[] = { { 0x100000, 0x1000000 } };
+	const struct mem_range wraps[] = { { 0x80000, ~0ULL - 0x1000 } };
+
+	assert_int_equal(run(pc, 4, module_low, 1), 3);
+	assert_int_equal(memmap_low_page(out, 3, 0x100000), 0x9e000);
+	assert_int_equal(run(pc, 4, top_taken, 1), 2);
+	assert_int_equal(memmap_low_page(out, 2, 0x100000), 0x9d000);
+	assert_int_equal(memmap_low_page(r1, 1, 0x100000), 0x2000);
+	assert_int_equal(memmap_low_page(page0, 1, 0x100000), 0);
+	assert_int_equal(memmap_low_page(across, 1, 0x100000), 0xff000);
+	assert_int_equal(memmap_low_page(high, 1, 0x100000), 0);
+	assert_int_equal(memmap_low_page(wraps, 1, 0x100000), 0xff000);
+	assert_int_equal(memmap_low_page(NULL, 0, 0x100000), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_out_full),
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_random_against_model),
+		cmocka_unit_test(test_low_page),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

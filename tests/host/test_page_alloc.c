@@ -124,6 +124,40 @@ static void test_initial_stats(void **state)
 		assert_int_equal(st.free_blocks[o], 1);
 }
 
+/* free_sig names which blocks are free: back to the same pages gives the
+ * same signature in any order of frees, other pages (same count) another. */
+static void test_free_signature(void **state)
+{
+	struct page_stats st0, st1;
+	void *a, *b, *c;
+
+	add_ram();
+	page_get_stats(&st0);
+	a = page_alloc(0);
+	b = page_alloc(3);
+	c = page_alloc(0);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	page_get_stats(&st1);
+	assert_true(st1.free_sig != st0.free_sig);
+	page_free(b, 3);
+	page_free(a, 0);
+	page_free(c, 0);
+	page_get_stats(&st1);
+	assert_int_equal(st1.free_pages, st0.free_pages);
+	assert_int_equal(st1.free_sig, st0.free_sig);
+	/* Keep one page, then swap it for another: same count, other pages. */
+	a = page_alloc(0);
+	page_get_stats(&st0);
+	b = page_alloc(0);
+	page_free(a, 0);
+	page_get_stats(&st1);
+	assert_int_equal(st1.free_pages, st0.free_pages);
+	assert_true(st1.free_sig != st0.free_sig);
+	page_free(b, 0);
+}
+
 static void test_every_order(void **state)
 {
 	(void)state;
@@ -445,6 +479,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_range_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_initial_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_signature, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tags_and_zalloc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_split_and_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_stress, setup, teardown),

@@ -258,9 +258,9 @@ static void assert_hw(bool on0, bool on1, bool on2, bool on3)
 		if (mock_hw[cpu] != want[cpu])
 			fail_msg("CPU %u: mock hw %s, expected %s", cpu, mock_hw[cpu] ? "on" : "off",
 				 want[cpu] ? "on" : "off");
-		if ((virt_cpu[cpu].state == VIRT_CPU_ON) != want[cpu])
+		if ((virt_cpu_of(cpu)->state == VIRT_CPU_ON) != want[cpu])
 			fail_msg("CPU %u: virt_cpu state %s, hw %s", cpu,
-				 virt_cpu_state_name(virt_cpu[cpu].state), want[cpu] ? "on" : "off");
+				 virt_cpu_state_name(virt_cpu_of(cpu)->state), want[cpu] ? "on" : "off");
 	}
 }
 
@@ -319,7 +319,7 @@ static void fresh_virt_cpu(void)
 {
 	virt_cpu_reset_all();
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
-		virt_cpu[cpu].offline = false;
+		virt_cpu_of(cpu)->offline = false;
 }
 
 static int setup(void **state)
@@ -391,7 +391,7 @@ static void assert_nothing_registered(void)
 	/* Nothing holds virtualization on. */
 	assert_int_equal(virt_counts.users, 0);
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
-		assert_false(virt_cpu_wanted(cpu));
+		assert_false(virt_cpu_wanted(virt_cpu_of(cpu)));
 	/* A registered virt syscore op would count a suspend (and a resume
 	 * would try to sync the CPUs). */
 	struct virt_counts counts = virt_counts;
@@ -460,10 +460,10 @@ static void test_success_and_exit(void **state)
 	assert_int_equal(virt_counts.suspends, 0);
 	assert_false(virt_counts.rebooting);
 	for (unsigned int cpu = 0; cpu < NCPUS; cpu++) {
-		assert_true(virt_cpu_wanted(cpu));
-		assert_false(virt_cpu[cpu].offline);
-		assert_int_equal(virt_cpu[cpu].enables, 1);
-		assert_int_equal(virt_cpu[cpu].disables, 0);
+		assert_true(virt_cpu_wanted(virt_cpu_of(cpu)));
+		assert_false(virt_cpu_of(cpu)->offline);
+		assert_int_equal(virt_cpu_of(cpu)->enables, 1);
+		assert_int_equal(virt_cpu_of(cpu)->disables, 0);
 		assert_int_equal(hc(HC_VIRT_STATUS, cpu), HV_VIRT_ON);
 	}
 	assert_int_equal(hc(HC_API_VERSION, 0), HV_API_VERSION);
@@ -508,8 +508,8 @@ static void test_success_and_exit(void **state)
 	assert_hw(false, false, false, false);
 	assert_int_equal(virt_counts.users, 0);
 	for (unsigned int cpu = 0; cpu < NCPUS; cpu++) {
-		assert_false(virt_cpu_wanted(cpu));
-		assert_int_equal(virt_cpu[cpu].disables, 1);
+		assert_false(virt_cpu_wanted(virt_cpu_of(cpu)));
+		assert_int_equal(virt_cpu_of(cpu)->disables, 1);
 	}
 	assert_nothing_registered();
 	virt_exit();    /* a second exit does nothing */
@@ -615,12 +615,12 @@ static void test_inject_compat_cpu(void **state)
 	assert_int_equal(virt_init(), -EIO);
 	assert_true(host_log_contains(
 		"virt: CPU 2 is not compatible with the boot CPU: capability mismatch: injected"));
-	assert_int_equal(virt_cpu[2].state, VIRT_CPU_FAILED);
-	assert_int_equal(virt_cpu[2].chk.reason, VIRT_REASON_CAP_MISMATCH);
-	assert_string_equal(virt_cpu[2].chk.detail, "injected");
+	assert_int_equal(virt_cpu_of(2)->state, VIRT_CPU_FAILED);
+	assert_int_equal(virt_cpu_of(2)->chk.reason, VIRT_REASON_CAP_MISMATCH);
+	assert_string_equal(virt_cpu_of(2)->chk.detail, "injected");
 	for (unsigned int cpu = 0; cpu < NCPUS; cpu++) {
 		if (cpu != 2)
-			assert_int_equal(virt_cpu[cpu].state, VIRT_CPU_OFF);
+			assert_int_equal(virt_cpu_of(cpu)->state, VIRT_CPU_OFF);
 		assert_int_equal(op_count_cpu("compat", cpu), cpu != 2);
 		assert_int_equal(op_count_cpu("enable", cpu), 0);
 	}
@@ -638,8 +638,8 @@ static void test_inject_enable_cpu(void **state)
 	assert_int_equal(fail_inject_parse("enable@3", &fail_init), 0);
 	assert_int_equal(virt_init(), -EIO);
 	assert_true(host_log_contains("virt: enable failed on CPU 3: EIO (injected failure)"));
-	assert_int_equal(virt_cpu[3].state, VIRT_CPU_FAILED);
-	assert_int_equal(virt_cpu[3].chk.reason, VIRT_REASON_INJECTED);
+	assert_int_equal(virt_cpu_of(3)->state, VIRT_CPU_FAILED);
+	assert_int_equal(virt_cpu_of(3)->chk.reason, VIRT_REASON_INJECTED);
 	/* All or nothing: the failed enable_all took its user back. */
 	assert_int_equal(virt_counts.users, 0);
 	assert_false(mock_hw[3]);
@@ -650,11 +650,11 @@ static void test_inject_enable_cpu(void **state)
 		assert_true(host_log_contains(line));
 		assert_int_equal(op_count_cpu("enable", cpu), 1);
 		assert_int_equal(op_count_cpu("disable", cpu), 1);
-		assert_int_equal(virt_cpu[cpu].state, VIRT_CPU_OFF);
+		assert_int_equal(virt_cpu_of(cpu)->state, VIRT_CPU_OFF);
 		assert_false(mock_hw[cpu]);
-		assert_false(virt_cpu_wanted(cpu));
-		assert_int_equal(virt_cpu[cpu].enables, 1);
-		assert_int_equal(virt_cpu[cpu].disables, 1);
+		assert_false(virt_cpu_wanted(virt_cpu_of(cpu)));
+		assert_int_equal(virt_cpu_of(cpu)->enables, 1);
+		assert_int_equal(virt_cpu_of(cpu)->disables, 1);
 	}
 	assert_int_equal(op_count_cpu("enable", 3), 0);
 	assert_int_equal(op_count_cpu("disable", 3), 0);
@@ -673,7 +673,7 @@ static void test_inject_enable_cpu(void **state)
 	assert_int_equal(fail_inject_parse("enable@0", &fail_init), 0);
 	assert_int_equal(virt_init(), -EIO);
 	assert_true(host_log_contains("virt: enable failed on CPU 0"));
-	assert_int_equal(virt_cpu[0].state, VIRT_CPU_FAILED);
+	assert_int_equal(virt_cpu_of(0)->state, VIRT_CPU_FAILED);
 	for (unsigned int cpu = 1; cpu < NCPUS; cpu++)
 		assert_int_equal(op_count_cpu("disable", cpu), 1);
 	fail_init = (struct fail_inject){ -1, -1 };
@@ -691,10 +691,10 @@ static void test_real_compat_mismatch(void **state)
 	assert_int_equal(virt_init(), -EIO);
 	assert_true(host_log_contains("virt: CPU 1 is not compatible with the boot CPU: "
 				      "capability mismatch: IA32_VMX_PROCBASED_CTLS2"));
-	assert_int_equal(virt_cpu[1].state, VIRT_CPU_FAILED);
-	assert_int_equal(virt_cpu[1].chk.reason, VIRT_REASON_CAP_MISMATCH);
-	assert_string_equal(virt_cpu[1].chk.detail, "IA32_VMX_PROCBASED_CTLS2");
-	assert_int_equal(virt_cpu[0].state, VIRT_CPU_OFF);
+	assert_int_equal(virt_cpu_of(1)->state, VIRT_CPU_FAILED);
+	assert_int_equal(virt_cpu_of(1)->chk.reason, VIRT_REASON_CAP_MISMATCH);
+	assert_string_equal(virt_cpu_of(1)->chk.detail, "IA32_VMX_PROCBASED_CTLS2");
+	assert_int_equal(virt_cpu_of(0)->state, VIRT_CPU_OFF);
 	assert_int_equal(op_count("unsetup"), 1);
 	assert_int_equal(op_count("enable@0"), 0);
 	assert_nothing_registered();
@@ -708,8 +708,8 @@ static void test_cpu_no_answer(void **state)
 	host_smp_no_answer = 3;
 	assert_int_equal(virt_init(), -ETIMEDOUT);
 	assert_true(host_log_contains("virt: CPU 3 is not compatible with the boot CPU: did not answer"));
-	assert_int_equal(virt_cpu[3].state, VIRT_CPU_FAILED);
-	assert_int_equal(virt_cpu[3].chk.reason, VIRT_REASON_NO_ANSWER);
+	assert_int_equal(virt_cpu_of(3)->state, VIRT_CPU_FAILED);
+	assert_int_equal(virt_cpu_of(3)->chk.reason, VIRT_REASON_NO_ANSWER);
 	assert_int_equal(op_count_cpu("compat", 3), 0);
 	assert_int_equal(op_count_cpu("compat", 2), 1);
 	host_smp_no_answer = -1;
@@ -722,8 +722,8 @@ static void test_cpu_no_answer(void **state)
 	mock.no_answer_after_compat = 2;
 	assert_int_equal(virt_init(), -ETIMEDOUT);
 	assert_true(host_log_contains("virt: enable failed on CPU 2: ETIMEDOUT (did not answer)"));
-	assert_int_equal(virt_cpu[2].state, VIRT_CPU_FAILED);
-	assert_int_equal(virt_cpu[2].chk.reason, VIRT_REASON_NO_ANSWER);
+	assert_int_equal(virt_cpu_of(2)->state, VIRT_CPU_FAILED);
+	assert_int_equal(virt_cpu_of(2)->chk.reason, VIRT_REASON_NO_ANSWER);
 	assert_int_equal(op_count_cpu("enable", 2), 0);
 	for (unsigned int cpu = 0; cpu < NCPUS; cpu++)
 		if (cpu != 2)
@@ -738,8 +738,8 @@ static void test_cpu_no_answer(void **state)
 	mock.enable_fail_cpu = 1;
 	assert_int_equal(virt_init(), -EIO);
 	assert_true(host_log_contains("virt: enable failed on CPU 1: EIO (enable failed: VMXON)"));
-	assert_int_equal(virt_cpu[1].state, VIRT_CPU_FAILED);
-	assert_int_equal(virt_cpu[1].chk.reason, VIRT_REASON_ENABLE_FAILED);
+	assert_int_equal(virt_cpu_of(1)->state, VIRT_CPU_FAILED);
+	assert_int_equal(virt_cpu_of(1)->chk.reason, VIRT_REASON_ENABLE_FAILED);
 	assert_nothing_registered();
 }
 
@@ -754,8 +754,8 @@ static void test_probe_fails(void **state)
 	assert_int_equal(virt_init(), -ENODEV);
 	assert_true(host_log_contains(
 		"virt: mock unusable on the boot CPU: disabled in firmware: IA32_FEATURE_CONTROL"));
-	assert_int_equal(virt_cpu[0].state, VIRT_CPU_FAILED);
-	assert_int_equal(virt_cpu[0].chk.reason, VIRT_REASON_FW_DISABLED);
+	assert_int_equal(virt_cpu_of(0)->state, VIRT_CPU_FAILED);
+	assert_int_equal(virt_cpu_of(0)->chk.reason, VIRT_REASON_FW_DISABLED);
 	assert_int_equal(op_count("probe"), 1);
 	assert_int_equal(noplog, 1);
 	assert_false(host_log_contains("virt: undo"));
@@ -833,8 +833,8 @@ static void test_refcount_composition(void **state)
 	assert_true(cpu_is_parked(2));
 	assert_int_equal(smp_num_online(), NCPUS - 1);
 	assert_hw(true, true, false, true);
-	assert_true(virt_cpu[2].offline);
-	assert_false(virt_cpu_wanted(2));
+	assert_true(virt_cpu_of(2)->offline);
+	assert_false(virt_cpu_wanted(virt_cpu_of(2)));
 	assert_int_equal(virt_counts.users, 1);         /* the init's, untouched */
 	assert_int_equal(virt_counts.suspends, 0);
 	assert_int_equal(op_count_cpu("disable", 2), 1);
@@ -857,7 +857,7 @@ static void test_refcount_composition(void **state)
 	assert_hw(true, true, false, true);
 	assert_int_equal(virt_counts.suspends, 0);
 	assert_int_equal(hc(HC_API_VERSION, 0), HV_API_VERSION);
-	assert_true(virt_cpu[2].offline);               /* resume does not online it */
+	assert_true(virt_cpu_of(2)->offline);               /* resume does not online it */
 	assert_int_equal(op_count_cpu("enable", 2), 1);
 
 	/* Suspends nest: on again only after the last resume. */
@@ -878,9 +878,9 @@ static void test_refcount_composition(void **state)
 	assert_int_equal(cpu_online(2), 0);
 	assert_false(cpu_is_parked(2));
 	assert_hw(true, true, true, true);
-	assert_false(virt_cpu[2].offline);
-	assert_true(virt_cpu_wanted(2));
-	assert_int_equal(virt_cpu[2].enables, 2);
+	assert_false(virt_cpu_of(2)->offline);
+	assert_true(virt_cpu_wanted(virt_cpu_of(2)));
+	assert_int_equal(virt_cpu_of(2)->enables, 2);
 	assert_int_equal(cpumask_weight(virt_enabled_mask), NCPUS);
 
 	/* Reboot: every CPU off, hypercalls refused. */
@@ -921,7 +921,7 @@ static void test_offline_while_suspended(void **state)
 	assert_int_equal(syscore_suspend(), 0);
 	assert_int_equal(cpu_offline(1), 0);
 	assert_hw(false, false, false, false);
-	assert_true(virt_cpu[1].offline);
+	assert_true(virt_cpu_of(1)->offline);
 	assert_int_equal(virt_counts.suspends, 1);
 	assert_int_equal(op_count_cpu("disable", 1), 1);        /* once, by suspend */
 	syscore_resume();
@@ -1399,8 +1399,8 @@ static void test_preempt_async_hypercall(void **state)
 	assert_int_equal(hc(HC_COUNT, 0), -HV_ENOSYS);
 	assert_int_equal(hc(~0ULL, 0), -HV_ENOSYS);
 	assert_int_equal(hc(HC_VIRT_STATUS, NR_CPUS), -HV_EINVAL);
-	virt_cpu[5].state = VIRT_CPU_FAILED;
-	virt_cpu[5].chk.reason = VIRT_REASON_IN_USE;
+	virt_cpu_of(5)->state = VIRT_CPU_FAILED;
+	virt_cpu_of(5)->chk.reason = VIRT_REASON_IN_USE;
 	assert_int_equal(hc(HC_VIRT_STATUS, 5), HV_VIRT_FAILED | VIRT_REASON_IN_USE << 8);
 	hypercall_set_accepting(false);
 	assert_int_equal(hc(HC_API_VERSION, 0), -HV_EAGAIN);

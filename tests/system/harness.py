@@ -69,20 +69,62 @@ def _read(path):
         return ""
 
 
+# Where run_qemu's serial capture (run.serial, `until`, serial_input) is
+# plugged in, and what else each choice puts on the machine.
+SERIAL_DEVS = ("com1", "com2", "pci", "pci-2x", "none")
+
+
+def _serial_args(serial_dev, chardev, tmp):
+    """QEMU arguments for the captured serial line (chardev 'ser0')."""
+    if serial_dev == "com1":
+        return ["-serial", chardev]
+    if serial_dev == "com2":            # COM1 exists too, into com1.txt
+        return ["-serial", "file:" + os.path.join(tmp, "com1.txt"), "-serial", chardev]
+    if serial_dev == "none":
+        return ["-serial", "none"]
+    dev = (["-device", "pci-serial,chardev=ser0"] if serial_dev == "pci" else
+           ["-chardev", "file,id=ser1,path=" + os.path.join(tmp, "pci1.txt"),
+            "-device", "pci-serial-2x,chardev1=ser0,chardev2=ser1"])
+    return ["-serial", "none"] + dev
+
+
 def run_qemu(iso, firmware="bios", smp=1, cpu="qemu64,+svm,+npt", mem="256M",
              timeout=60, extra=(), monitor_cmds=None, until=None, icount=False,
-             com2=False, debugcon=False, serial_input=None):
-    """Boot iso under QEMU TCG. With monitor_cmds, wait for `until` on serial,
-    send each HMP command and keep the replies in run.extra['monitor']."""
+             com2=False, debugcon=False, serial_input=None, serial_dev="com1",
+             until_in="serial", acpi_tables=(), settle=0):
+    """Boot iso under QEMU TCG. With monitor_cmds, wait for `until` on serial
+    (on the 0xe9 port with until_in="e9"), wait `settle` seconds more, send
+    each HMP command and keep the replies in run.extra['monitor']; "{tmp}"
+    in a command is a scratch folder whose files come back in
+    run.extra['files'] (a screendump, a pmemsave).
+
+    serial_dev: the UART run.serial reads (and serial_input types on):
+    com1 (default), com2 (COM1 then goes to run.extra['com1']), pci (no
+    COM ports, a pci-serial), pci-2x (a two-port card, port 1 in
+    run.extra['pci1']), none (no serial port at all). acpi_tables: whole
+    ACPI tables (bytes) for QEMU's -acpitable."""
+    assert serial_dev in SERIAL_DEVS
     tmp = tempfile.mkdtemp(prefix="hv-qemu-")
     serial = os.path.join(tmp, "serial.txt")
     sock = os.path.join(tmp, "serial.sock")
-    serial_arg = ["-chardev", "socket,id=ser0,path=%s,server=on,wait=on" % sock,
-                  "-serial", "chardev:ser0"] if serial_input else ["-serial", "file:" + serial]
+    if serial_dev == "com1":            # as it always was
+        serial_arg = ["-chardev", "socket,id=ser0,path=%s,server=on,wait=on" % sock,
+                      "-serial", "chardev:ser0"] if serial_input else ["-serial", "file:" + serial]
+    else:
+        serial_arg = (["-chardev", "socket,id=ser0,path=%s,server=on,wait=on" % sock]
+                      if serial_input else ["-chardev", "file,id=ser0,path=" + serial]) + \
+            _serial_args(serial_dev, "chardev:ser0", tmp)
+        if serial_dev == "none":
+            serial_arg = ["-serial", "none"]
     args = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", cpu, "-m", mem,
             "-smp", str(smp), "-display", "none", *serial_arg,
             "-device", "isa-debug-exit,iobase=0xf4,iosize=1", "-no-reboot",
             "-cdrom", iso, "-boot", "d"]
+    for i, table in enumerate(acpi_tables):
+        path = os.path.join(tmp, "acpi%d.bin" % i)
+        with open(path, "wb") as f:
+            f.write(table)
+        args += ["-acpitable", "file=" + path]
     if icount:
         args += ["-icount", "shift=0"]
     if com2:
@@ -112,14 +154,18 @@ def run_qemu(iso, firmware="bios", smp=1, cpu="qemu64,+svm,+npt", mem="256M",
         typist = threading.Thread(target=_type_into_serial,
                                   args=(sock, serial, until, serial_input, start + timeout))
         typist.start()
+    files = os.path.join(tmp, "files")
+    os.makedirs(files)
     try:
         if monitor_cmds:
             deadline = start + timeout
-            while until not in _read(serial):
+            watch = os.path.join(tmp, "e9.txt") if until_in == "e9" else serial
+            while until not in _read(watch):
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise subprocess.TimeoutExpired(args, timeout)
                 time.sleep(0.2)
-            out["monitor"] = _monitor(mon, monitor_cmds)
+            time.sleep(settle)
+            out["monitor"] = _monitor(mon, [c.replace("{tmp}", files) for c in monitor_cmds])
             proc.kill()
         proc.wait(timeout=max(1, timeout - (time.monotonic() - start)))
     except subprocess.TimeoutExpired:
@@ -131,6 +177,12 @@ def run_qemu(iso, firmware="bios", smp=1, cpu="qemu64,+svm,+npt", mem="256M",
     out["stderr"] = proc.stdout.read().decode("utf-8", "replace")
     out["com2"] = _read(os.path.join(tmp, "com2.txt"))
     out["e9"] = _read(os.path.join(tmp, "e9.txt"))
+    out["com1"] = _read(os.path.join(tmp, "com1.txt"))
+    out["pci1"] = _read(os.path.join(tmp, "pci1.txt"))
+    out["files"] = {}
+    for name in os.listdir(files):
+        with open(os.path.join(files, name), "rb") as f:
+            out["files"][name] = f.read()
     run = Run(proc.returncode, _read(serial), time.monotonic() - start, timed_out, out)
     shutil.rmtree(tmp, ignore_errors=True)
     return run

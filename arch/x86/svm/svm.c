@@ -4,6 +4,7 @@
  */
 #include <x86/cpu.h>
 #include <x86/extable.h>
+#include <x86/percpu.h>
 #include "hv/errno.h"
 #include "hv/page_alloc.h"
 #include "hv/printk.h"
@@ -25,7 +26,18 @@ static struct {
 
 static void svm_hardware_unsetup(void);
 
-static void *hsave[NR_CPUS];    /* host save area of each CPU (APM 15.30.4) */
+static void free_hsave(void)
+{
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct percpu *pc = per_cpu(cpu);
+
+		if (pc) {
+			page_free(pc->vendor.svm.hsave, 0);
+			pc->vendor.svm.hsave = NULL;
+		}
+	}
+}
+
 
 static void set_detail(struct virt_check *chk, enum virt_reason r, const char *d)
 {
@@ -77,12 +89,10 @@ static int svm_hardware_setup(struct virt_check *chk)
 		return ERR(-ENODEV);
 	}
 	for_each_cpu(cpu, &cpu_online_mask) {
-		hsave[cpu] = page_zalloc(0);
-		if (!hsave[cpu]) {
-			for (unsigned int c = 0; c < cpu; c++) {
-				page_free(hsave[c], 0);
-				hsave[c] = NULL;
-			}
+		struct svm_percpu *sc = &per_cpu(cpu)->vendor.svm;
+
+		if (!(sc->hsave = page_zalloc(0))) {
+			free_hsave();
 			set_detail(chk, VIRT_REASON_NO_MEMORY, "host save areas");
 			return ERR(-ENOMEM);
 		}
@@ -102,10 +112,7 @@ static int svm_hardware_setup(struct virt_check *chk)
 static void svm_hardware_unsetup(void)
 {
 	svm_guest_unsetup();
-	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		page_free(hsave[cpu], 0);
-		hsave[cpu] = NULL;
-	}
+	free_hsave();
 }
 
 static int svm_check_compat(struct virt_check *chk)
@@ -121,7 +128,7 @@ static int svm_check_compat(struct virt_check *chk)
 		set_detail(chk, VIRT_REASON_CAP_MISMATCH, "CPUID 0x8000000A EBX (ASIDs)");
 	else if (r.edx != svm_config.features)
 		set_detail(chk, VIRT_REASON_CAP_MISMATCH, "CPUID 0x8000000A EDX (features)");
-	else if (!hsave[smp_processor_id()])
+	else if (!this_cpu()->vendor.svm.hsave)
 		set_detail(chk, VIRT_REASON_NO_MEMORY, "no host save area");
 	else
 		return 0;
@@ -131,7 +138,7 @@ static int svm_check_compat(struct virt_check *chk)
 static int svm_enable(struct virt_check *chk)
 {
 	uint64_t efer = rdmsr(MSR_EFER);
-	void *area = hsave[smp_processor_id()];
+	void *area = this_cpu()->vendor.svm.hsave;
 
 	if (efer & EFER_SVME) {
 		set_detail(chk, VIRT_REASON_IN_USE, "EFER.SVME already set");
@@ -160,7 +167,7 @@ static int svm_hw_state(void)
 {
 	if (!(rdmsr(MSR_EFER) & EFER_SVME))
 		return 0;
-	return rdmsr(MSR_VM_HSAVE_PA) == (uint64_t)hsave[smp_processor_id()] ? 1 : -1;
+	return rdmsr(MSR_VM_HSAVE_PA) == (uint64_t)this_cpu()->vendor.svm.hsave ? 1 : -1;
 }
 
 static void svm_emergency_disable(void)

@@ -27,6 +27,7 @@ struct guest_mode;
 #define SVM_FEATURE_NPT         (1U << 0)
 #define SVM_FEATURE_NRIP        (1U << 3)
 #define SVM_FEATURE_FLUSH_ASID  (1U << 6)
+#define SVM_FEATURE_PAUSE_FILTER (1U << 10)
 
 /* svm_vcpu.c: guests. */
 extern struct gpt_format npt_format;

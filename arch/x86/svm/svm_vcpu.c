@@ -7,6 +7,7 @@
 #include <x86/fpu.h>
 #include <x86/guest.h>
 #include <x86/hosttimer.h>
+#include <x86/percpu.h>
 #include "hv/errno.h"
 #include "hv/gpt.h"
 #include "hv/page_alloc.h"
@@ -33,12 +34,6 @@ BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, r15) != R_R15);
 
 void svm_vmrun(uint64_t guest_vmcb, struct hv_regs *regs, uint64_t host_vmcb);
 
-/* Per CPU: the page VMSAVE/VMLOAD keep the host's own state in, and the
- * vCPU that last entered with each ASID here (TLB policy). */
-static struct svm_cpu {
-	void *host_vmcb;
-	struct vcpu *asid_owner[VM_MAX + 2];
-} cpus[NR_CPUS];
 /* I/O permission maps (12 KiB): the root owns every port, a child none. */
 static uint8_t *iopm_open, *iopm_closed;
 /* MSR permission map (8 KiB): every MSR access exits (allow-list). */
@@ -48,6 +43,10 @@ static uint32_t features;               /* CPUID 0x8000000A EDX */
 #define VMCB(v) ((uint8_t *)(v)->block)
 #define F64(v, off) (*(uint64_t *)(VMCB(v) + (off)))
 #define F32(v, off) (*(uint32_t *)(VMCB(v) + (off)))
+#define F16(v, off) (*(uint16_t *)(VMCB(v) + (off)))
+
+/* PAUSEs in a row before one exits, where the CPU counts (KVM's default). */
+#define PAUSE_FILTER_COUNT      3000
 #define SVM(v) ((struct svm_vcpu *)(v)->block)
 
 /* ---------------------------------------------------------- nested paging */
@@ -95,7 +94,7 @@ int svm_guest_setup(uint32_t feat)
 	memset(iopm_closed, 0xff, PAGE_SIZE << 2);
 	memset(msrpm, 0xff, PAGE_SIZE << 1);
 	for_each_cpu(cpu, &cpu_online_mask)
-		if (!(cpus[cpu].host_vmcb = page_zalloc(0)))
+		if (!(per_cpu(cpu)->vendor.svm.host_vmcb = page_zalloc(0)))
 			goto fail;
 	if (cpuid(0x80000001).edx & (1U << 26))
 		npt_format.max_leaf_level = 2;          /* 1 GiB pages */
@@ -112,8 +111,13 @@ void svm_guest_unsetup(void)
 	page_free(msrpm, 1);
 	iopm_open = iopm_closed = msrpm = NULL;
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		page_free(cpus[cpu].host_vmcb, 0);
-		memset(&cpus[cpu], 0, sizeof(cpus[cpu]));
+		struct percpu *pc = per_cpu(cpu);
+
+		if (pc) {
+			page_free(pc->vendor.svm.host_vmcb, 0);
+			pc->vendor.svm.host_vmcb = NULL;
+			memset(pc->vendor.svm.asid_owner, 0, sizeof(pc->vendor.svm.asid_owner));
+		}
 	}
 }
 
@@ -192,9 +196,13 @@ int svm_vcpu_setup(struct vcpu *v)
 
 void svm_vcpu_teardown(struct vcpu *v)
 {
-	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
-		if (cpus[cpu].asid_owner[v->vm->asid] == v)
-			__atomic_store_n(&cpus[cpu].asid_owner[v->vm->asid], NULL, __ATOMIC_RELAXED);
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct percpu *pc = per_cpu(cpu);
+
+		if (pc && pc->vendor.svm.asid_owner[v->vm->asid] == v)
+			__atomic_store_n(&pc->vendor.svm.asid_owner[v->vm->asid], NULL,
+					 __ATOMIC_RELAXED);
+	}
 }
 
 /* A VMCB is usable on any CPU: nothing to load or put. */
@@ -520,6 +528,10 @@ static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 	case SVM_EXIT_SHUTDOWN:
 		e->kind = EXIT_KIND_SHUTDOWN;
 		break;
+	case SVM_EXIT_PAUSE:
+		e->kind = EXIT_KIND_PAUSE;
+		e->next_rip = next_rip(v, e->rip, 2);   /* F3 90 */
+		break;
 	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMLOAD:
 	case SVM_EXIT_VMSAVE:
@@ -549,7 +561,7 @@ static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 static uint32_t tlb_control(struct vcpu *v, unsigned int cpu)
 {
 	uint64_t gen = __atomic_load_n(&v->vm->tlb_gen, __ATOMIC_ACQUIRE);
-	struct vcpu **owner = &cpus[cpu].asid_owner[v->vm->asid];
+	struct vcpu **owner = &this_cpu()->vendor.svm.asid_owner[v->vm->asid];
 
 	if (v->last_cpu == (int)cpu && v->tlb_gen == gen && *owner == v)
 		return TLB_CONTROL_NONE;
@@ -575,14 +587,33 @@ static void requeue_event(struct vcpu *v)
 	F64(v, VMCB_EVENTINJ) = info;
 }
 
+/*
+ * PAUSE exits while the run shares its CPU (vcpu->yield_on_pause): a
+ * spin-wait loop gives the CPU to the vCPUs waiting for it. With the pause
+ * filter (APM 15.14.4) only a loop of that many PAUSEs exits; without it
+ * (QEMU's TCG) every PAUSE does, so a run that has the CPU alone leaves
+ * them alone.
+ */
+static void pause_intercept(struct vcpu *v)
+{
+	uint32_t misc1 = F32(v, VMCB_INTERCEPT_MISC1);
+
+	if (v->yield_on_pause == !!(misc1 & ICPT_PAUSE))
+		return;
+	if (features & SVM_FEATURE_PAUSE_FILTER)
+		F16(v, VMCB_PAUSE_FILTER_COUNT) = v->yield_on_pause ? PAUSE_FILTER_COUNT : 0;
+	F32(v, VMCB_INTERCEPT_MISC1) = misc1 ^ ICPT_PAUSE;
+}
+
 void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline)
 {
 	struct svm_vcpu *sv = SVM(v);
-	unsigned int cpu = smp_processor_id();
+	unsigned int cpu = this_cpu_id();
 	uint32_t dr = debugreg_enter(v, F64(v, VMCB_DR7), false) ? 0xffffffff : 0;
 
 	if (dr != sv->dr_intercept)
 		F32(v, VMCB_INTERCEPT_DR) = sv->dr_intercept = dr;
+	pause_intercept(v);
 	F32(v, VMCB_TLB_CONTROL) = tlb_control(v, cpu);
 	F64(v, VMCB_CLEAN) = 0;
 	F64(v, VMCB_RAX) = v->regs.rax;
@@ -600,7 +631,7 @@ void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 	 * until then.
 	 */
 	__asm__ __volatile__("cli; clgi; sti" ::: "memory");
-	svm_vmrun((uint64_t)v->block, &v->regs, (uint64_t)cpus[cpu].host_vmcb);
+	svm_vmrun((uint64_t)v->block, &v->regs, (uint64_t)this_cpu()->vendor.svm.host_vmcb);
 	/* An interrupt or NMI that caused the exit is taken here. */
 	__asm__ __volatile__("stgi; cli" ::: "memory");
 	fpu_host_xcr0(v->fpu);

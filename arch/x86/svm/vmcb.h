@@ -8,6 +8,7 @@
 #define VMCB_INTERCEPT_EXC      0x008
 #define VMCB_INTERCEPT_MISC1    0x00c
 #define VMCB_INTERCEPT_MISC2    0x010
+#define VMCB_PAUSE_FILTER_COUNT 0x03e   /* u16 */
 #define VMCB_IOPM_BASE          0x040
 #define VMCB_MSRPM_BASE         0x048
 #define VMCB_TSC_OFFSET         0x050
@@ -70,6 +71,7 @@
 #define ICPT_CPUID              (1u << 18)
 #define ICPT_INVD               (1u << 22)
 #define ICPT_HLT                (1u << 24)
+#define ICPT_PAUSE              (1u << 23)
 #define ICPT_IOIO               (1u << 27)
 #define ICPT_MSR                (1u << 28)
 #define ICPT_SHUTDOWN           (1u << 31)
@@ -139,6 +141,7 @@
 #define SVM_EXIT_MWAIT          0x08b
 #define SVM_EXIT_MWAIT_COND     0x08c
 #define SVM_EXIT_XSETBV         0x08d
+#define SVM_EXIT_PAUSE          0x077
 #define SVM_EXIT_NPF            0x400
 #define SVM_EXIT_INVALID        (~0ULL)
 

@@ -4,6 +4,7 @@
  */
 #include <x86/cpu.h>
 #include <x86/extable.h>
+#include <x86/percpu.h>
 #include "hv/errno.h"
 #include "hv/page_alloc.h"
 #include "hv/printk.h"
@@ -48,11 +49,6 @@ struct vmx_config {
 
 static struct vmx_config vmx_config;
 
-struct vmx_cpu {
-	void *vmxon_region;
-	void *test_vmcs;        /* for the hardware read-back (hw_state) */
-};
-static struct vmx_cpu vmx_cpu[NR_CPUS];
 
 static void set_detail(struct virt_check *chk, enum virt_reason r, const char *d)
 {
@@ -136,9 +132,13 @@ uint64_t vmx_revision(void) { return vmx_config.cap[CAP_BASIC] & 0x7fffffff; }
 static void free_regions(void)
 {
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		page_free(vmx_cpu[cpu].vmxon_region, 0);
-		page_free(vmx_cpu[cpu].test_vmcs, 0);
-		vmx_cpu[cpu].vmxon_region = vmx_cpu[cpu].test_vmcs = NULL;
+		struct percpu *pc = per_cpu(cpu);
+
+		if (!pc)
+			continue;
+		page_free(pc->vendor.vmx.vmxon_region, 0);
+		page_free(pc->vendor.vmx.test_vmcs, 0);
+		pc->vendor.vmx.vmxon_region = pc->vendor.vmx.test_vmcs = NULL;
 	}
 }
 
@@ -180,7 +180,7 @@ static int vmx_hardware_setup(struct virt_check *chk)
 		return ERR(-ENODEV);
 	}
 	for_each_cpu(cpu, &cpu_online_mask) {
-		struct vmx_cpu *vc = &vmx_cpu[cpu];
+		struct vmx_percpu *vc = &per_cpu(cpu)->vendor.vmx;
 
 		vc->vmxon_region = page_zalloc(0);
 		vc->test_vmcs = page_zalloc(0);
@@ -226,7 +226,7 @@ static int vmx_check_compat(struct virt_check *chk)
 			set_detail(chk, VIRT_REASON_CAP_MISMATCH, cap_msrs[i].name);
 			return ERR(-EIO);
 		}
-	if (!vmx_cpu[smp_processor_id()].vmxon_region) {
+	if (!this_cpu()->vendor.vmx.vmxon_region) {
 		set_detail(chk, VIRT_REASON_NO_MEMORY, "no VMXON region");
 		return ERR(-ENOMEM);
 	}
@@ -265,7 +265,7 @@ static void vmxoff(void)
 
 static int vmx_enable(struct virt_check *chk)
 {
-	struct vmx_cpu *vc = &vmx_cpu[smp_processor_id()];
+	struct vmx_percpu *vc = &this_cpu()->vendor.vmx;
 	uint64_t cr0 = read_cr0(), cr4 = read_cr4();
 	int r;
 
@@ -303,7 +303,7 @@ static void vmx_disable(void)
  * read back with VMPTRST, and cleared (SDM Vol. 3C, 24.11.3). */
 static int vmx_hw_state(void)
 {
-	uint64_t pa = (uint64_t)vmx_cpu[smp_processor_id()].test_vmcs;
+	uint64_t pa = (uint64_t)this_cpu()->vendor.vmx.test_vmcs;
 
 	if (!(read_cr4() & CR4_VMXE))
 		return 0;

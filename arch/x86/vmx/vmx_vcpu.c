@@ -57,16 +57,10 @@ static struct {
 	uint64_t cr0_mask, cr4_mask;    /* bits the guest reads from the shadows */
 	uint32_t timer;                 /* VMX-preemption timer value, 0: off */
 	uint32_t timer_shift;           /* it counts every 2^shift TSC ticks */
-	bool pat, invept_single, tpr_shadow, intr_window, nmi_window;
+	bool pat, invept_single, tpr_shadow, intr_window, nmi_window, pause_exiting;
 } ctl;
 static uint8_t *msr_bitmap;             /* all ones: every MSR access exits */
 
-/* Per CPU: the current VMCS, the root vCPU whose VMCS stays active here,
- * and the vCPU that last entered with each VPID (TLB policy). */
-static struct vmx_cpu_state {
-	struct vcpu *current, *root;
-	struct vcpu *vpid_owner[VM_MAX + 2];
-} cpus[NR_CPUS];
 
 /* ---------------------------------------------------------- VMX instructions */
 
@@ -92,14 +86,14 @@ static int vmptrld(struct vcpu *v)
 
 	__asm__ __volatile__("vmptrld %1; setbe %0" : "=q"(fail) : "m"(pa) : "cc", "memory");
 	if (!fail)
-		cpus[smp_processor_id()].current = v;
+		this_cpu()->vendor.vmx.current = v;
 	return fail ? -EIO : 0;
 }
 
 static void vmclear(struct vcpu *v)
 {
 	uint64_t pa = (uint64_t)v->block;
-	struct vmx_cpu_state *c = &cpus[smp_processor_id()];
+	struct vmx_percpu *c = &this_cpu()->vendor.vmx;
 
 	__asm__ __volatile__("vmclear %0" :: "m"(pa) : "cc", "memory");
 	((struct vmx_vcpu *)v->block)->launched = false;
@@ -213,6 +207,7 @@ int vmx_guest_setup(const uint64_t caps[CAP_COUNT])
 	 * (done without touching the host's caches) exit. CR8 is the TPR
 	 * shadow's where the CPU has one, else its accesses exit. */
 	ctl.tpr_shadow = allowed(CPU_TPR_SHADOW, proc);
+	ctl.pause_exiting = allowed(CPU_PAUSE_EXITING, proc);
 	ctl.intr_window = allowed(CPU_INTR_WINDOW, proc);
 	ctl.nmi_window = allowed(CPU_NMI_WINDOW, proc) && allowed(PIN_VIRTUAL_NMIS, pin);
 	ctl.proc = adjust(CPU_HLT_EXITING | CPU_MSR_BITMAPS | CPU_SECONDARY | CPU_MOV_DR_EXITING |
@@ -499,7 +494,7 @@ static void write_host_state(void)
 void vmx_vcpu_load(struct vcpu *v)
 {
 	unsigned long flags = local_irq_save();
-	struct vmx_cpu_state *c = &cpus[smp_processor_id()];
+	struct vmx_percpu *c = &this_cpu()->vendor.vmx;
 
 	if (c->current != v) {
 		vmptrld(v);
@@ -513,7 +508,7 @@ void vmx_vcpu_load(struct vcpu *v)
 void vmx_vcpu_put(struct vcpu *v)
 {
 	unsigned long flags = local_irq_save();
-	struct vmx_cpu_state *c = &cpus[smp_processor_id()];
+	struct vmx_percpu *c = &this_cpu()->vendor.vmx;
 
 	vmclear(v);
 	if (c->root)                    /* the root vCPU this child ran for */
@@ -525,7 +520,7 @@ void vmx_vcpu_put(struct vcpu *v)
  * loaded ones reload and relaunch when their vCPU runs again. */
 void vmx_emergency_clear(void)
 {
-	struct vmx_cpu_state *c = &cpus[smp_processor_id()];
+	struct vmx_percpu *c = &this_cpu()->vendor.vmx;
 
 	if (c->current)
 		vmclear(c->current);
@@ -546,7 +541,7 @@ struct vmcs_ctx {
 static bool vmcs_enter(struct vcpu *v, struct vmcs_ctx *c)
 {
 	c->flags = local_irq_save();
-	c->prev = cpus[smp_processor_id()].current;
+	c->prev = this_cpu()->vendor.vmx.current;
 	c->temporary = c->prev != v;
 	if (c->temporary && vmptrld(v)) {
 		local_irq_restore(c->flags);
@@ -600,9 +595,13 @@ void vmx_vcpu_teardown(struct vcpu *v)
 {
 	/* A vCPU loaded nowhere is not current anywhere (put cleared it); it
 	 * may still be some CPU's VPID owner. */
-	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
-		if (cpus[cpu].vpid_owner[v->vm->asid] == v)
-			__atomic_store_n(&cpus[cpu].vpid_owner[v->vm->asid], NULL, __ATOMIC_RELAXED);
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct percpu *pc = per_cpu(cpu);
+
+		if (pc && pc->vendor.vmx.vpid_owner[v->vm->asid] == v)
+			__atomic_store_n(&pc->vendor.vmx.vpid_owner[v->vm->asid], NULL,
+					 __ATOMIC_RELAXED);
+	}
 }
 
 /* ---------------------------------------------------------- accessors */
@@ -1032,6 +1031,7 @@ static enum exit_kind instruction_kind(uint32_t reason)
 	case VMX_EXIT_IO: return EXIT_KIND_IO;
 	case VMX_EXIT_XSETBV: return EXIT_KIND_XSETBV;
 	case VMX_EXIT_INVD: case VMX_EXIT_WBINVD: return EXIT_KIND_NOP;
+	case VMX_EXIT_PAUSE: return EXIT_KIND_PAUSE;
 	default: return EXIT_KIND_UNKNOWN;
 	}
 }
@@ -1153,7 +1153,7 @@ static void save_guest_extra(struct vmx_vcpu *x)
 static void tlb_policy(struct vcpu *v, unsigned int cpu)
 {
 	uint64_t gen = __atomic_load_n(&v->vm->tlb_gen, __ATOMIC_ACQUIRE);
-	struct vcpu **owner = &cpus[cpu].vpid_owner[v->vm->asid];
+	struct vcpu **owner = &this_cpu()->vendor.vmx.vpid_owner[v->vm->asid];
 
 	if (v->last_cpu == (int)cpu && v->tlb_gen == gen && *owner == v)
 		return;
@@ -1189,13 +1189,16 @@ void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 	/* Interrupts stay off from here to the exit: CR2/KERNEL_GS_BASE and
 	 * the debug registers hold the guest's values. */
 	__asm__ __volatile__("cli" ::: "memory");
-	cpu = smp_processor_id();
-	if (cpus[cpu].current != v)     /* virtualization was off and on again */
+	cpu = this_cpu_id();
+	if (this_cpu()->vendor.vmx.current != v)        /* virtualization was off and on again */
 		vmx_vcpu_load(v);
 	tlb_policy(v, cpu);
-	proc = x->proc & ~CPU_MOV_DR_EXITING;
+	proc = x->proc & ~(CPU_MOV_DR_EXITING | CPU_PAUSE_EXITING);
 	if (debugreg_enter(v, vmread(GUEST_DR7), true))
 		proc |= CPU_MOV_DR_EXITING;
+	/* PAUSE exits while the run shares the CPU (vcpu->yield_on_pause). */
+	if (v->yield_on_pause && ctl.pause_exiting)
+		proc |= CPU_PAUSE_EXITING;
 	if (proc != x->proc) {
 		x->proc = proc;
 		vmwrite(PROC_CONTROLS, proc);

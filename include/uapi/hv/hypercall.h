@@ -40,7 +40,7 @@ enum hv_hypercall {
 	HC_START_ROOT_VCPU      = 13,   /* RBX cpu, RCX rip, RDX rsp, RSI rdi value */
 	HC_CPU_OFFLINE          = 14,   /* RBX cpu */
 	HC_CPU_ONLINE           = 15,   /* RBX cpu */
-	HC_STATS                = 16,   /* RBX struct hv_stats (root phys) */
+	HC_STATS                = 16,   /* RBX struct hv_stats (root phys), RCX HV_STATS_* */
 	HC_REBOOT               = 17,   /* RBX HV_REBOOT_* */
 	/* API version 2. */
 	HC_SET_CPUID            = 18,   /* RBX vm, RCX struct hv_cpuid: table in, effective table out */
@@ -96,6 +96,7 @@ enum hv_hypercall {
 /* Errors (negated in RAX); the numbers match Linux errno. */
 #define HV_EPERM        1       /* a root-only call made by a child VM */
 #define HV_ENOENT       2       /* stale, foreign or unknown handle */
+#define HV_EIO          5       /* the hardware refused (virtualization on a CPU) */
 #define HV_EAGAIN       11      /* not ready: the staged init has not completed */
 #define HV_ENOMEM       12      /* the hypervisor is out of memory */
 #define HV_EFAULT       14      /* guest pointer outside the caller's memory */
@@ -145,6 +146,7 @@ enum hv_exit_reason {
 	HV_EXIT_INTERNAL        = 6,    /* an exit the hypervisor cannot handle */
 	HV_EXIT_TIMEOUT         = 7,    /* HC_RUN's budget ran out (API 2) */
 	HV_EXIT_KICKED          = 8,    /* HC_KICK from another root vCPU (API 2) */
+	HV_EXIT_YIELD           = 9,    /* HV_RUN_NO_BLOCK and the guest spins (PAUSE) */
 };
 
 /* hv_exit.flags */
@@ -236,14 +238,17 @@ struct hv_debugregs {
 #define HV_MP_SIPI_RECEIVED     4       /* starts in real mode at the SIPI page */
 
 /* HC_RUN: RBX vcpu, RCX budget in microseconds (0: none), RDX flags. */
-#define HV_RUN_NO_BLOCK         1u      /* a halted vCPU returns HV_EXIT_HLT at once */
+/* HV_RUN_NO_BLOCK: other vCPUs wait for this CPU. A halted vCPU returns
+ * HV_EXIT_HLT at once, one that spins (PAUSE, a lock's wait loop whose
+ * holder may be one of those waiting) HV_EXIT_YIELD. */
+#define HV_RUN_NO_BLOCK         1u
 
 /* HC_VM_STATS: exits of one VM by kind (HV_STAT_* indexes). */
 enum hv_stat_kind {
 	HV_STAT_IO, HV_STAT_MMIO, HV_STAT_MSR, HV_STAT_CPUID, HV_STAT_HLT,
 	HV_STAT_HYPERCALL, HV_STAT_INTERRUPT, HV_STAT_WINDOW, HV_STAT_NPF,
 	HV_STAT_XSETBV, HV_STAT_CR, HV_STAT_DR, HV_STAT_EXCEPTION, HV_STAT_OTHER,
-	HV_STAT_TO_ROOT, HV_STAT_INJECTED, HV_STAT_HALT_WAKEUPS, HV_STAT_COUNT,
+	HV_STAT_TO_ROOT, HV_STAT_INJECTED, HV_STAT_HALT_WAKEUPS, HV_STAT_PAUSE, HV_STAT_COUNT,
 };
 struct hv_vm_stats {
 	uint64_t exits;                 /* all exits */
@@ -263,11 +268,26 @@ struct hv_log_read {
 	char text[];
 };
 
+/*
+ * HC_STATS flags (RCX). Without flags every CPU first empties its per-CPU
+ * slab caches (a cross-CPU call round, shared by CPUs asking at once), so
+ * free_pages counts what those caches held. HV_STATS_NO_SHRINK skips that:
+ * no CPU waits for another, free_pages is the page allocator's free memory
+ * alone, and the other figures are the same.
+ */
+#define HV_STATS_NO_SHRINK      1u
+
 struct hv_stats {
 	uint64_t free_pages, total_pages;
-	uint64_t slab_objects;          /* objects in use in every cache */
+	uint64_t slab_objects;          /* objects in use in every cache (the
+					 * allocator's own magazines and slab
+					 * descriptors not counted) */
 	uint64_t vms, vcpus;
 	uint64_t exits, hypercalls;
+	/* CPUs that did not empty their per-CPU caches in time (normally 0):
+	 * the objects they cache count in slab_objects and their pages are
+	 * missing from free_pages, so the figures are not comparable. */
+	uint64_t stale_cpus;
 };
 
 

@@ -45,9 +45,22 @@ uint32_t fpu_area_bytes(uint64_t xcr0);
 void fpu_reset(struct fpu *f);
 /* Save the registers into `from` (when not NULL), then load `to`'s. */
 void fpu_switch(struct fpu *from, struct fpu *to);
-/* Around a VM entry, interrupts off: the vCPU's XCR0 in, the host's back. */
-void fpu_guest_xcr0(const struct fpu *f);
-void fpu_host_xcr0(const struct fpu *f);
+/* Around a VM entry, interrupts off: the vCPU's XCR0 in, the host's back
+ * (nothing to do when they are the same, as for Linux guests). */
+extern uint64_t fpu_host_xcr0_value;    /* 0 without XSAVE */
+void fpu_load_xcr0(uint64_t xcr0);
+
+static inline void fpu_guest_xcr0(const struct fpu *f)
+{
+	if (fpu_host_xcr0_value && f->xcr0 != fpu_host_xcr0_value)
+		fpu_load_xcr0(f->xcr0);
+}
+
+static inline void fpu_host_xcr0(const struct fpu *f)
+{
+	if (fpu_host_xcr0_value && f->xcr0 != fpu_host_xcr0_value)
+		fpu_load_xcr0(fpu_host_xcr0_value);
+}
 /* Would XSETBV accept this XCR0 for a guest allowed `allowed` (SDM Vol. 1,
  * 13.3: bit 0 set, AVX needs SSE, AVX-512 all three with AVX)? */
 bool fpu_xcr0_valid(uint64_t xcr0, uint64_t allowed);

@@ -9,6 +9,14 @@
 
 #include "hv/types.h"
 
+/* Each CPU's timer state, in its per-CPU area. */
+struct hosttimer_cpu {
+	uint64_t period;                /* TSC cycles, 0: no tick */
+	uint64_t next_tick;
+	uint64_t deadline;              /* 0: none */
+	uint64_t armed;                 /* what the timer is set for, 0: stopped */
+};
+
 /* A periodic tick on the calling CPU (0: stop it). */
 void hosttimer_tick(uint64_t period_us);
 /* Wake this CPU by host TSC `deadline` (0: no deadline). */

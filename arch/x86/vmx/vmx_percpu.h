@@ -1,0 +1,16 @@
+/* The VMX backend's part of each CPU's per-CPU area (x86/percpu.h). */
+#ifndef X86_VMX_PERCPU_H
+#define X86_VMX_PERCPU_H
+
+#include "hv/vm.h"
+
+struct vmx_percpu {
+	void *vmxon_region;             /* VMXON's region (24.11.5) */
+	void *test_vmcs;                /* for the hardware read-back (hw_state) */
+	struct vcpu *current;           /* the VMCS current on this CPU */
+	struct vcpu *root;              /* the root vCPU whose VMCS stays active here */
+	/* The vCPU that last entered with each VPID here (TLB policy). */
+	struct vcpu *vpid_owner[VM_MAX + 2];
+};
+
+#endif

@@ -374,10 +374,3 @@ uint64_t cpuid_xcr0_mask(const struct cpuid_table *t)
 
 	return e ? ((uint64_t)e->edx << 32 | e->eax) : 1;
 }
-
-bool cpuid_has(const struct cpuid_table *t, uint32_t leaf, uint32_t sub, int r, int bit)
-{
-	const struct hv_cpuid_entry *e = cfind(t, leaf, sub);
-
-	return e && (*creg(e, r) >> bit & 1);
-}

@@ -310,7 +310,6 @@ static const uint8_t stat_of[EXIT_KIND_COUNT] = {
 
 enum exit_action exit_dispatch(struct vcpu *v, const struct vm_exit_info *e)
 {
-	v->exits++;
 	v->vm->exits++;
 	__atomic_fetch_add(&exit_count, 1, __ATOMIC_RELAXED);
 	if ((unsigned int)e->kind >= EXIT_KIND_COUNT || !handlers[e->kind])

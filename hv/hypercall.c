@@ -451,7 +451,6 @@ static int64_t invoke_vm_create(struct hc_ctx *c)
 		vm_destroy(vm);
 		return -HV_ENOSPC;
 	}
-	vm->handle = h;
 	return h;
 }
 
@@ -494,7 +493,6 @@ static int64_t invoke_vcpu_create(struct hc_ctx *c)
 		vcpu_destroy(v);
 		return -HV_ENOSPC;
 	}
-	v->handle = h;
 	return h;
 }
 

@@ -24,6 +24,13 @@ const char *virt_reason_name(enum virt_reason r)
 	return (unsigned int)r < VIRT_REASON_COUNT ? reason_names[r] : "?";
 }
 
+void virt_check_set(struct virt_check *chk, enum virt_reason r, const char *detail)
+{
+	chk->reason = r;
+	if (detail)
+		snprintf(chk->detail, sizeof(chk->detail), "%s", detail);
+}
+
 const char *virt_cpu_state_name(enum virt_cpu_state s)
 {
 	return s == VIRT_CPU_ON ? "on" : s == VIRT_CPU_FAILED ? "failed" : "off";

@@ -16,7 +16,7 @@
 #include <x86/fpu.h>
 
 struct vm root_vm;
-uint64_t vm_count, vcpu_count, exit_count, hypercall_count;
+uint64_t exit_count, hypercall_count;
 static uint32_t asid_used[VM_MAX + 2];          /* ASID/VPID 1 is the root's */
 static uint32_t next_vm_id = 1;
 
@@ -46,7 +46,6 @@ struct vm *vm_create(bool is_root)
 			kfree(vm);
 		return NULL;
 	}
-	__atomic_fetch_add(&vm_count, 1, __ATOMIC_RELAXED);
 	return vm;
 }
 
@@ -63,7 +62,6 @@ int vm_destroy(struct vm *vm)
 	gpt_destroy(&vm->gpt);
 	if (vm->asid > 1)
 		__atomic_store_n(&asid_used[vm->asid], 0, __ATOMIC_RELEASE);
-	__atomic_fetch_sub(&vm_count, 1, __ATOMIC_RELAXED);
 	if (!vm->is_root)
 		kfree(vm);
 	return 0;
@@ -294,7 +292,6 @@ struct vcpu *vcpu_create(struct vm *vm, uint64_t exit_page)
 	}
 	fpu_reset(v->fpu);
 	__atomic_store_n(&vm->vcpus[idx], v, __ATOMIC_RELEASE);
-	__atomic_fetch_add(&vcpu_count, 1, __ATOMIC_RELAXED);
 	return v;
 fail:
 	if (block)
@@ -313,7 +310,6 @@ void vcpu_destroy(struct vcpu *v)
 	cache_free(vcpu_cache, v->block);
 	slot_release(vm, v->index);
 	kfree(v);
-	__atomic_fetch_sub(&vcpu_count, 1, __ATOMIC_RELAXED);
 }
 
 void vcpu_request(struct vcpu *v, uint32_t req)

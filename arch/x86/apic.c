@@ -62,13 +62,6 @@ bool apic_x2apic_mode(void)
 	return x2apic;
 }
 
-uint32_t cpuid_apic_id(void)
-{
-	if (cpuid(0).eax >= 0xb && cpuid_count(0xb, 0).ebx)
-		return cpuid_count(0xb, 0).edx;         /* x2APIC ID */
-	return cpuid(1).ebx >> 24;
-}
-
 /* The legacy 8259 PICs: moved off the exception vectors, then masked, so a
  * stray ISA interrupt can neither look like a #DF nor arrive at all. */
 static void pic_disable(void)
@@ -165,11 +158,6 @@ int apic_send_sipi(uint32_t id, uint8_t page)
 int apic_send_ipi(uint32_t id, uint8_t vector)
 {
 	return icr_send(id, ICR_FIXED | ICR_ASSERT | vector);
-}
-
-int apic_send_nmi(uint32_t id)
-{
-	return icr_send(id, ICR_NMI | ICR_ASSERT);
 }
 
 void apic_send_nmi_all_but_self(void)

@@ -100,11 +100,6 @@ uint64_t paging_root(void)
 	return (uint64_t)pml4;
 }
 
-bool paging_nx_supported(void)
-{
-	return has_nx;
-}
-
 int paging_init(const struct mem_range *ram_above_4g, size_t n)
 {
 	uint64_t img = (uint64_t)__image_start;

@@ -51,8 +51,6 @@ void cpuid_lookup(const struct cpuid_table *t, uint32_t leaf, uint32_t sub,
 		  const struct cpuid_dyn *d, uint32_t out[4]);
 /* The XCR0 bits a VM's table offers (leaf 0xD.0 EDX:EAX). */
 uint64_t cpuid_xcr0_mask(const struct cpuid_table *t);
-/* Does the table offer this feature bit (leaf, sub, register 0-3, bit)? */
-bool cpuid_has(const struct cpuid_table *t, uint32_t leaf, uint32_t sub, int reg, int bit);
 
 /* The hypervisor's own leaves, always answered whatever a table says:
  * the signature and API version at 0x40000100, so a guest finds the

@@ -45,6 +45,9 @@ struct virt_check {
 	char detail[40];
 };
 
+/* Fill in a check's reason and, if given, its detail (the backends'). */
+void virt_check_set(struct virt_check *chk, enum virt_reason r, const char *detail);
+
 #define HV_VENDOR_INTEL 1               /* the HV_CAP_VENDOR values */
 #define HV_VENDOR_AMD   2
 

@@ -27,7 +27,6 @@ struct mem_region {
 };
 
 struct vm {
-	int64_t handle;                 /* 0 for the root partition */
 	uint32_t id;                    /* for log lines: 0 root, then 1, 2, ... */
 	bool is_root;
 	bool dead;                      /* triple fault: only destroy works */
@@ -66,7 +65,6 @@ enum dr_state {
 
 struct vcpu {
 	struct vm *vm;
-	int64_t handle;
 	uint32_t index;                 /* in its VM: its APIC ID */
 	int running_on;                 /* physical CPU + 1 while in HC_RUN, else 0 */
 	uint64_t exit_page;             /* root-physical address of struct hv_exit */
@@ -97,7 +95,6 @@ struct vcpu {
 	bool nmi_blocked;               /* an NMI handler runs until IRET */
 	/* This run shares the CPU (HV_RUN_NO_BLOCK): PAUSE exits and ends it. */
 	bool yield_on_pause;
-	uint64_t exits;
 	void *block;                    /* the vCPU cache object (VMCB/VMCS page) */
 };
 
@@ -168,6 +165,6 @@ __attribute__((noreturn)) void vcpu_run_root(struct vcpu *v);
 /* Ask a vCPU for something from any CPU, and make it look soon. */
 void vcpu_request(struct vcpu *v, uint32_t req);
 
-extern uint64_t vm_count, vcpu_count, exit_count, hypercall_count;
+extern uint64_t exit_count, hypercall_count;
 
 #endif

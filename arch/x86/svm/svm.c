@@ -39,25 +39,18 @@ static void free_hsave(void)
 }
 
 
-static void set_detail(struct virt_check *chk, enum virt_reason r, const char *d)
-{
-	chk->reason = r;
-	if (d)
-		snprintf(chk->detail, sizeof(chk->detail), "%s", d);
-}
-
 /* What every CPU must pass before it may turn SVM on. */
 static int svm_check_cpu(struct virt_check *chk)
 {
 	uint64_t vm_cr = 0;
 
 	if (!(cpuid(0x80000001).ecx & (1U << 2))) {
-		set_detail(chk, VIRT_REASON_UNSUPPORTED, "CPUID 0x80000001 ECX.SVM");
+		virt_check_set(chk, VIRT_REASON_UNSUPPORTED, "CPUID 0x80000001 ECX.SVM");
 		return ERR(-ENODEV);
 	}
 	/* SVMDIS set by firmware (and locked): SVM cannot be enabled (15.30.1). */
 	if (!rdmsr_safe(MSR_VM_CR, &vm_cr) && (vm_cr & VM_CR_SVMDIS)) {
-		set_detail(chk, VIRT_REASON_FW_DISABLED, "VM_CR.SVMDIS");
+		virt_check_set(chk, VIRT_REASON_FW_DISABLED, "VM_CR.SVMDIS");
 		return ERR(-EPERM);
 	}
 	return 0;
@@ -70,7 +63,7 @@ static int svm_probe(struct virt_check *chk)
 	if (r)
 		return r;
 	if (rdmsr(MSR_EFER) & EFER_SVME) {
-		set_detail(chk, VIRT_REASON_IN_USE, "EFER.SVME already set");
+		virt_check_set(chk, VIRT_REASON_IN_USE, "EFER.SVME already set");
 		return ERR(-EBUSY);
 	}
 	return 0;
@@ -85,7 +78,7 @@ static int svm_hardware_setup(struct virt_check *chk)
 	svm_config.asids = r.ebx;
 	svm_config.features = r.edx;
 	if (!(r.edx & SVM_FEATURE_NPT)) {
-		set_detail(chk, VIRT_REASON_MISSING_FEATURE, "nested paging (NPT)");
+		virt_check_set(chk, VIRT_REASON_MISSING_FEATURE, "nested paging (NPT)");
 		return ERR(-ENODEV);
 	}
 	for_each_cpu(cpu, &cpu_online_mask) {
@@ -93,13 +86,13 @@ static int svm_hardware_setup(struct virt_check *chk)
 
 		if (!(sc->hsave = page_zalloc(0))) {
 			free_hsave();
-			set_detail(chk, VIRT_REASON_NO_MEMORY, "host save areas");
+			virt_check_set(chk, VIRT_REASON_NO_MEMORY, "host save areas");
 			return ERR(-ENOMEM);
 		}
 	}
 	if (svm_guest_setup(svm_config.features)) {
 		svm_hardware_unsetup();
-		set_detail(chk, VIRT_REASON_NO_MEMORY, "I/O and MSR permission maps");
+		virt_check_set(chk, VIRT_REASON_NO_MEMORY, "I/O and MSR permission maps");
 		return ERR(-ENOMEM);
 	}
 	pr_info("svm: revision %u, %u ASIDs, features 0x%x (nested paging%s%s)\n",
@@ -123,13 +116,13 @@ static int svm_check_compat(struct virt_check *chk)
 	if (ret)
 		return ret;
 	if ((r.eax & 0xff) != svm_config.revision)
-		set_detail(chk, VIRT_REASON_CAP_MISMATCH, "CPUID 0x8000000A EAX (revision)");
+		virt_check_set(chk, VIRT_REASON_CAP_MISMATCH, "CPUID 0x8000000A EAX (revision)");
 	else if (r.ebx != svm_config.asids)
-		set_detail(chk, VIRT_REASON_CAP_MISMATCH, "CPUID 0x8000000A EBX (ASIDs)");
+		virt_check_set(chk, VIRT_REASON_CAP_MISMATCH, "CPUID 0x8000000A EBX (ASIDs)");
 	else if (r.edx != svm_config.features)
-		set_detail(chk, VIRT_REASON_CAP_MISMATCH, "CPUID 0x8000000A EDX (features)");
+		virt_check_set(chk, VIRT_REASON_CAP_MISMATCH, "CPUID 0x8000000A EDX (features)");
 	else if (!this_cpu()->vendor.svm.hsave)
-		set_detail(chk, VIRT_REASON_NO_MEMORY, "no host save area");
+		virt_check_set(chk, VIRT_REASON_NO_MEMORY, "no host save area");
 	else
 		return 0;
 	return ERR(-EIO);
@@ -141,17 +134,17 @@ static int svm_enable(struct virt_check *chk)
 	void *area = this_cpu()->vendor.svm.hsave;
 
 	if (efer & EFER_SVME) {
-		set_detail(chk, VIRT_REASON_IN_USE, "EFER.SVME already set");
+		virt_check_set(chk, VIRT_REASON_IN_USE, "EFER.SVME already set");
 		return ERR(-EBUSY);
 	}
 	if (!area) {
-		set_detail(chk, VIRT_REASON_NO_MEMORY, "no host save area");
+		virt_check_set(chk, VIRT_REASON_NO_MEMORY, "no host save area");
 		return ERR(-ENOMEM);
 	}
 	wrmsr(MSR_EFER, efer | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, (uint64_t)area);
 	if (!(rdmsr(MSR_EFER) & EFER_SVME)) {
-		set_detail(chk, VIRT_REASON_ENABLE_FAILED, "EFER.SVME did not stick");
+		virt_check_set(chk, VIRT_REASON_ENABLE_FAILED, "EFER.SVME did not stick");
 		return ERR(-EIO);
 	}
 	return 0;

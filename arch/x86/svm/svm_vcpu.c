@@ -622,8 +622,7 @@ void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 				     (v->apic_page[0x80 / 4] >> 4 & 0xf);
 	if (deadline)
 		hosttimer_set_deadline(deadline);
-	tsc_aux_load(v->tsc_aux);
-	fpu_guest_xcr0(v->fpu);
+	guest_switch_in(v);
 	/*
 	 * With V_INTR_MASKING the host's RFLAGS.IF at VMRUN decides whether a
 	 * physical interrupt (a cross-CPU call, a kick, the timer) ends the
@@ -634,8 +633,7 @@ void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 	svm_vmrun((uint64_t)v->block, &v->regs, (uint64_t)this_cpu()->vendor.svm.host_vmcb);
 	/* An interrupt or NMI that caused the exit is taken here. */
 	__asm__ __volatile__("stgi; cli" ::: "memory");
-	fpu_host_xcr0(v->fpu);
-	debugreg_exit(v, false);
+	guest_switch_out(v, false);
 	v->regs.rax = F64(v, VMCB_RAX);
 	if (v->lapic)
 		v->apic_page[0x80 / 4] = (uint32_t)(F64(v, VMCB_VINTR) & 0xf) << 4;

@@ -50,13 +50,6 @@ struct vmx_config {
 static struct vmx_config vmx_config;
 
 
-static void set_detail(struct virt_check *chk, enum virt_reason r, const char *d)
-{
-	chk->reason = r;
-	if (d)
-		snprintf(chk->detail, sizeof(chk->detail), "%s", d);
-}
-
 /* Read every capability MSR this CPU has (the secondary and TRUE ones only
  * exist when the primary ones say so; a missing one reads as 0). */
 static void read_caps(struct vmx_config *c)
@@ -84,18 +77,18 @@ static int feature_control(struct virt_check *chk)
 	uint64_t fc = 0;
 
 	if (rdmsr_safe(MSR_FEATURE_CONTROL, &fc)) {
-		set_detail(chk, VIRT_REASON_FW_DISABLED, "IA32_FEATURE_CONTROL unreadable");
+		virt_check_set(chk, VIRT_REASON_FW_DISABLED, "IA32_FEATURE_CONTROL unreadable");
 		return ERR(-EIO);
 	}
 	if (!(fc & FC_LOCKED)) {
 		if (wrmsr_safe(MSR_FEATURE_CONTROL, fc | FC_LOCKED | FC_VMX_OUTSIDE_SMX)) {
-			set_detail(chk, VIRT_REASON_FW_DISABLED, "IA32_FEATURE_CONTROL not writable");
+			virt_check_set(chk, VIRT_REASON_FW_DISABLED, "IA32_FEATURE_CONTROL not writable");
 			return ERR(-EIO);
 		}
 		rdmsr_safe(MSR_FEATURE_CONTROL, &fc);
 	}
 	if (!(fc & FC_VMX_OUTSIDE_SMX)) {
-		set_detail(chk, VIRT_REASON_FW_DISABLED, "IA32_FEATURE_CONTROL locked with VMX off");
+		virt_check_set(chk, VIRT_REASON_FW_DISABLED, "IA32_FEATURE_CONTROL locked with VMX off");
 		return ERR(-EPERM);
 	}
 	return 0;
@@ -104,7 +97,7 @@ static int feature_control(struct virt_check *chk)
 static int vmx_check_cpu(struct virt_check *chk)
 {
 	if (!(cpuid(1).ecx & (1U << 5))) {
-		set_detail(chk, VIRT_REASON_UNSUPPORTED, "CPUID 1 ECX.VMX");
+		virt_check_set(chk, VIRT_REASON_UNSUPPORTED, "CPUID 1 ECX.VMX");
 		return ERR(-ENODEV);
 	}
 	return feature_control(chk);
@@ -117,7 +110,7 @@ static int vmx_probe(struct virt_check *chk)
 	if (r)
 		return r;
 	if (read_cr4() & CR4_VMXE) {
-		set_detail(chk, VIRT_REASON_IN_USE, "CR4.VMXE already set");
+		virt_check_set(chk, VIRT_REASON_IN_USE, "CR4.VMXE already set");
 		return ERR(-EBUSY);
 	}
 	return 0;
@@ -156,19 +149,19 @@ static int vmx_hardware_setup(struct virt_check *chk)
 	revision = basic & 0x7fffffff;
 	/* The controls this hypervisor cannot run guests without. */
 	if (!(vmx_config.cap[CAP_PROC] & PROC_SECONDARY)) {
-		set_detail(chk, VIRT_REASON_MISSING_FEATURE, "secondary controls");
+		virt_check_set(chk, VIRT_REASON_MISSING_FEATURE, "secondary controls");
 		return ERR(-ENODEV);
 	}
 	if (!(proc2 & PROC2_EPT)) {
-		set_detail(chk, VIRT_REASON_MISSING_FEATURE, "EPT");
+		virt_check_set(chk, VIRT_REASON_MISSING_FEATURE, "EPT");
 		return ERR(-ENODEV);
 	}
 	if (!(proc2 & PROC2_UNRESTRICTED)) {
-		set_detail(chk, VIRT_REASON_MISSING_FEATURE, "unrestricted guest");
+		virt_check_set(chk, VIRT_REASON_MISSING_FEATURE, "unrestricted guest");
 		return ERR(-ENODEV);
 	}
 	if (((basic >> 32) & 0x1fff) > PAGE_SIZE || ((basic >> 50) & 0xf) != 6) {
-		set_detail(chk, VIRT_REASON_MISSING_FEATURE, "VMCS size/write-back type");
+		virt_check_set(chk, VIRT_REASON_MISSING_FEATURE, "VMCS size/write-back type");
 		return ERR(-ENODEV);
 	}
 	/* EPTP names a 4-level write-back table (24.6.11), and changed
@@ -176,7 +169,7 @@ static int vmx_hardware_setup(struct virt_check *chk)
 	if ((ept & (EPT_CAP_WALK4 | EPT_CAP_WB | EPT_CAP_INVEPT)) !=
 	    (EPT_CAP_WALK4 | EPT_CAP_WB | EPT_CAP_INVEPT) ||
 	    !(ept & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL))) {
-		set_detail(chk, VIRT_REASON_MISSING_FEATURE, "EPT 4-level WB + INVEPT");
+		virt_check_set(chk, VIRT_REASON_MISSING_FEATURE, "EPT 4-level WB + INVEPT");
 		return ERR(-ENODEV);
 	}
 	for_each_cpu(cpu, &cpu_online_mask) {
@@ -186,7 +179,7 @@ static int vmx_hardware_setup(struct virt_check *chk)
 		vc->test_vmcs = page_zalloc(0);
 		if (!vc->vmxon_region || !vc->test_vmcs) {
 			free_regions();
-			set_detail(chk, VIRT_REASON_NO_MEMORY, "VMXON regions");
+			virt_check_set(chk, VIRT_REASON_NO_MEMORY, "VMXON regions");
 			return ERR(-ENOMEM);
 		}
 		/* The region starts with the VMCS revision identifier (24.11.5). */
@@ -196,9 +189,9 @@ static int vmx_hardware_setup(struct virt_check *chk)
 	if ((r = vmx_guest_setup(vmx_config.cap))) {
 		free_regions();
 		if (r == -ENOMEM)
-			set_detail(chk, VIRT_REASON_NO_MEMORY, "MSR bitmap");
+			virt_check_set(chk, VIRT_REASON_NO_MEMORY, "MSR bitmap");
 		else
-			set_detail(chk, VIRT_REASON_MISSING_FEATURE, "EFER VM-exit/entry controls");
+			virt_check_set(chk, VIRT_REASON_MISSING_FEATURE, "EFER VM-exit/entry controls");
 		return r;
 	}
 	pr_info("vmx: VMCS revision 0x%x, EPT, unrestricted guest%s, TRUE controls %s\n",
@@ -223,11 +216,11 @@ static int vmx_check_compat(struct virt_check *chk)
 	read_caps(&mine);
 	for (int i = 0; i < CAP_COUNT; i++)
 		if (mine.cap[i] != vmx_config.cap[i]) {
-			set_detail(chk, VIRT_REASON_CAP_MISMATCH, cap_msrs[i].name);
+			virt_check_set(chk, VIRT_REASON_CAP_MISMATCH, cap_msrs[i].name);
 			return ERR(-EIO);
 		}
 	if (!this_cpu()->vendor.vmx.vmxon_region) {
-		set_detail(chk, VIRT_REASON_NO_MEMORY, "no VMXON region");
+		virt_check_set(chk, VIRT_REASON_NO_MEMORY, "no VMXON region");
 		return ERR(-ENOMEM);
 	}
 	return 0;
@@ -270,11 +263,11 @@ static int vmx_enable(struct virt_check *chk)
 	int r;
 
 	if (cr4 & CR4_VMXE) {
-		set_detail(chk, VIRT_REASON_IN_USE, "CR4.VMXE already set");
+		virt_check_set(chk, VIRT_REASON_IN_USE, "CR4.VMXE already set");
 		return ERR(-EBUSY);
 	}
 	if (!vc->vmxon_region) {
-		set_detail(chk, VIRT_REASON_NO_MEMORY, "no VMXON region");
+		virt_check_set(chk, VIRT_REASON_NO_MEMORY, "no VMXON region");
 		return ERR(-ENOMEM);
 	}
 	if ((r = feature_control(chk)))
@@ -286,7 +279,7 @@ static int vmx_enable(struct virt_check *chk)
 		  vmx_config.cap[CAP_CR4_FIXED1]);
 	if (vmxon((uint64_t)vc->vmxon_region)) {
 		write_cr4(cr4);
-		set_detail(chk, VIRT_REASON_ENABLE_FAILED, "VMXON failed");
+		virt_check_set(chk, VIRT_REASON_ENABLE_FAILED, "VMXON failed");
 		return ERR(-EIO);
 	}
 	return 0;

@@ -1204,23 +1204,20 @@ void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 		vmwrite(PROC_CONTROLS, proc);
 	}
 	arm_preemption_timer(deadline);
-	tsc_aux_load(v->tsc_aux);
 	load_guest_extra(x);
-	fpu_guest_xcr0(v->fpu);
+	guest_switch_in(v);
 	if (vmx_launch(&v->regs, x->launched)) {
 		/* VMfail (30.2): nothing of the guest ran. */
-		fpu_host_xcr0(v->fpu);
+		guest_switch_out(v, true);
 		save_guest_extra(x);
-		debugreg_exit(v, true);
 		memset(exit, 0, sizeof(*exit));
 		exit->kind = EXIT_KIND_INVALID;
 		exit->hw_reason = ~0ULL;
 		exit->info2 = vmread(VM_INSTRUCTION_ERROR);
 	} else {
 		x->launched = true;
-		fpu_host_xcr0(v->fpu);
+		guest_switch_out(v, true);
 		save_guest_extra(x);
-		debugreg_exit(v, true);
 		requeue_event();
 		decode_exit(v, exit);
 	}

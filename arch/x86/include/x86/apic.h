@@ -23,15 +23,11 @@ void apic_eoi(void);
 int apic_send_init(uint32_t apic_id);
 int apic_send_sipi(uint32_t apic_id, uint8_t page);
 int apic_send_ipi(uint32_t apic_id, uint8_t vector);
-int apic_send_nmi(uint32_t apic_id);
 /* NMI to every CPU but the caller (shorthand), for panic. */
 void apic_send_nmi_all_but_self(void);
 
 /* This CPU's timer fires `vector` once, tsc_delta TSC cycles from now. */
 void apic_timer_oneshot(uint8_t vector, uint64_t tsc_delta);
 void apic_timer_stop(void);
-
-/* The APIC ID of the calling CPU from CPUID (no APIC access needed). */
-uint32_t cpuid_apic_id(void);
 
 #endif

@@ -36,6 +36,5 @@ int paging_init(const struct mem_range *ram_above_4g, size_t n);
 /* Change the rights of [va, va+len) (4 KiB granular, splits large pages). */
 int paging_set(uint64_t va, uint64_t len, enum page_rights rights);
 uint64_t paging_root(void);
-bool paging_nx_supported(void);
 
 #endif

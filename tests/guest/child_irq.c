@@ -658,6 +658,13 @@ int main(unsigned int cpu)
 			while (!mb->u.spin.stop)
 				mb->u.spin.count++;
 			break;
+		case CI_PAUSE_SPIN:
+			mb->u.spin.count = 0;
+			while (!mb->u.spin.stop) {
+				mb->u.spin.count++;
+				cpu_pause();
+			}
+			break;
 		case CI_NMI_WAIT: {
 			uint64_t t0 = rdtsc();
 

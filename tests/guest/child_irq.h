@@ -72,6 +72,7 @@ enum ci_cmd {
 	CI_IRR,                 /* -> res0 IRR (all 8 words ORed), res1 ISR, res2 ESR latched */
 	CI_VIEWS,               /* the xAPIC/x2APIC comparison: u.views (enum ci_view) */
 	CI_SPIN,                /* count in u.spin.count until u.spin.stop */
+	CI_PAUSE_SPIN,          /* the same with PAUSE in the loop (a spin-wait) */
 	CI_NMI_WAIT,            /* arg0 count, arg1 ms -> res0 NMIs taken by the IDT handler */
 	CI_MMIO,                /* arg0 address: the MMIO sequence (root_irq.c) -> res0-res4 */
 	CI_OUTS,                /* arg0 port: REP OUTSB of u.bytes[0..15] -> res0 RCX, res1 RSI

@@ -35,7 +35,7 @@ extern const uint8_t child_irqsmp_bin_start[], child_irqsmp_bin_end[];
 #define PLAN_HLT        8
 #define PLAN_VIEWS      15
 #define PLAN_IOAPIC     10
-#define PLAN_RUN        6
+#define PLAN_RUN        8
 #define PLAN_MMIO       9
 #define PLAN_STRIO      3
 #define PLAN_SMP        11              /* each of the 2- and 4-vCPU children */
@@ -1091,6 +1091,37 @@ static void run_section(void)
 	      tsc_us(t1 - t0));
 	mb->u.spin.stop = 1;
 	ok = resume(&ct, 0, CI_SPIN);
+	if (!ok) {
+		ct_ok = false;
+		section_abort(cmd_err);
+		return;
+	}
+
+	/* A spin-wait (PAUSE) while other vCPUs wait for the CPU gives it
+	 * back; with the CPU to itself it runs on to its budget. */
+	mb->u.spin.stop = 0;
+	mb->u.spin.count = 0;
+	ct.exit[0]->io.data = CI_PAUSE_SPIN;
+	ct.run_flags = HV_RUN_NO_BLOCK;
+	ct.budget_us = 500000;
+	t0 = rdtsc();
+	ev = child_run64(&ct, 0);
+	t1 = rdtsc();
+	c0 = mb->u.spin.count;
+	CHECK(ev == C64_OTHER && x->reason == HV_EXIT_YIELD && c0 >= 1 && t1 - t0 < ms_tsc(250),
+	      "run: under HV_RUN_NO_BLOCK a child spinning with PAUSE gives the CPU back (HV_EXIT_YIELD) long before its 500 ms budget",
+	      "event %d, exit reason %u after %lu us, %lu loops", (int)ev, x->reason,
+	      tsc_us(t1 - t0), c0);
+	ct.run_flags = 0;
+	ct.budget_us = 20000;
+	ev = child_run64(&ct, 0);
+	CHECK(ev == C64_OTHER && x->reason == HV_EXIT_TIMEOUT && mb->u.spin.count > c0,
+	      "run: without HV_RUN_NO_BLOCK the same PAUSE loop runs on to its 20 ms budget (HV_EXIT_TIMEOUT)",
+	      "event %d, exit reason %u, %lu loops more", (int)ev, x->reason,
+	      mb->u.spin.count - c0);
+	ct.budget_us = CMD_BUDGET_US;
+	mb->u.spin.stop = 1;
+	ok = resume(&ct, 0, CI_PAUSE_SPIN);
 	if (!ok) {
 		ct_ok = false;
 		section_abort(cmd_err);

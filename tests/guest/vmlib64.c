@@ -158,7 +158,7 @@ enum child64_event child_run64(struct child64 *c, unsigned int i)
 
 	p->prompt = false;
 	for (;;) {
-		int64_t r = hcall(HC_RUN, (uint64_t)c->vcpu[i], c->budget_us, 0, 0);
+		int64_t r = hcall(HC_RUN, (uint64_t)c->vcpu[i], c->budget_us, c->run_flags, 0);
 
 		if (r < 0) {
 			p->err = r;
@@ -205,6 +205,7 @@ enum child64_event child_cmd64(struct child64 *c, unsigned int i, uint32_t cmd)
 
 static const char *const reasons[] = {
 	"none", "io", "mmio", "hlt", "hypercall", "shutdown", "internal", "timeout", "kicked",
+	"yield",
 };
 
 void child_describe64(const struct child64 *c, unsigned int i, char *buf, size_t size)

@@ -41,6 +41,7 @@ struct child64 {
 	const char *name;               /* console prefix; "child" if NULL */
 	uint32_t flags;                 /* CHILD64_* */
 	uint64_t budget_us;             /* HC_RUN's budget in child_run64 (0: none) */
+	uint32_t run_flags;             /* HC_RUN's flags in child_run64 (HV_RUN_*) */
 	int64_t vm;
 	unsigned int nvcpus;
 	size_t ram;

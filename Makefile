@@ -39,12 +39,18 @@ ISO := $(BUILD)/hv.iso
 # Root partition programs (tests/guest): freestanding 64-bit ELF executables
 # that the hypervisor loads as its root partition. The demo root is linked
 # into the image; the root test program travels as a multiboot2 module.
-GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+RT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
-	-Iinclude -Itests/guest -fno-pic -fno-pie -fno-stack-protector -mno-red-zone \
+	-Iinclude -Irt -fno-pic -fno-pie -fno-stack-protector -mno-red-zone \
 	-mgeneral-regs-only -fno-asynchronous-unwind-tables -MMD -MP
-GUEST_LIB := start.S guest_lib.c vmlib.c vmlib64.c child.S
-GUEST_LIB_OBJS := $(GUEST_LIB:%=$(BUILD)/guest/%.o)
+GUEST_CFLAGS := $(RT_CFLAGS) -Itests/guest
+# The root-partition runtime (rt/: entry, serial output, hypercalls, the
+# link script) that the VMM and every root program use; the test programs
+# add their VM-building helpers from tests/guest.
+RT_OBJS := $(BUILD)/rt/start.S.o $(BUILD)/rt/guest_lib.c.o
+RT_LD := rt/guest.ld
+GUEST_LIB := vmlib.c vmlib64.c child.S
+GUEST_LIB_OBJS := $(RT_OBJS) $(GUEST_LIB:%=$(BUILD)/guest/%.o)
 # Root programs: tests/guest/root_*.c, each its own ELF.
 GUESTS := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/root_*.c))
 
@@ -83,10 +89,18 @@ $(BUILD)/guest/%.S.o: tests/guest/%.S
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GUESTAS $<")
 	$(Q)$(CC) -D__ASSEMBLY__ -g -c $< -o $@
-$(BUILD)/guest/root_%.elf: $(BUILD)/guest/root_%.c.o $(GUEST_LIB_OBJS) $(CHILD_BLOBS) tests/guest/guest.ld
+$(BUILD)/rt/%.c.o: rt/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  RTCC    $<")
+	$(Q)$(CC) $(RT_CFLAGS) -c $< -o $@
+$(BUILD)/rt/%.S.o: rt/%.S
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  RTAS    $<")
+	$(Q)$(CC) -D__ASSEMBLY__ -g -c $< -o $@
+$(BUILD)/guest/root_%.elf: $(BUILD)/guest/root_%.c.o $(GUEST_LIB_OBJS) $(CHILD_BLOBS) $(RT_LD)
 	@$(if $(Q),echo "  GUESTLD $@")
 	$(Q)$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
-		-T tests/guest/guest.ld -o $@ $< $(GUEST_LIB_OBJS) $(CHILD_BLOBS)
+		-T $(RT_LD) -o $@ $< $(GUEST_LIB_OBJS) $(CHILD_BLOBS)
 
 guests: $(GUESTS:%=$(BUILD)/guest/%.elf) $(BUILD)/guest/mbkernel.elf
 
@@ -98,21 +112,21 @@ $(BUILD)/guest/mbkernel.elf: tests/guest/mbkernel.S tests/guest/mbkernel.ld
 		--no-warn-rwx-segments -T tests/guest/mbkernel.ld -o $@ $(BUILD)/guest/mbkernel.o
 
 # ---------------------------------------------------------------- the VMM
-# The root partition's VMM (vmm/, docs/vmm.md): a root program of its own
-# on the same runtime as the test programs.
+# The root partition's VMM (vmm/, docs/vmm.md): a program of its own on the
+# root-partition runtime (rt/).
 VMM_SRCS := $(wildcard vmm/*.c)
 VMM_OBJS := $(VMM_SRCS:%=$(BUILD)/%.o)
-VMM_RT_OBJS := $(BUILD)/guest/start.S.o $(BUILD)/guest/guest_lib.c.o
+VMM_RT_OBJS := $(RT_OBJS)
 VMM := $(BUILD)/vmm.elf
 
 $(BUILD)/vmm/%.c.o: vmm/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  VMMCC   $<")
-	$(Q)$(CC) $(GUEST_CFLAGS) -Ivmm -c $< -o $@
-$(VMM): $(VMM_OBJS) $(VMM_RT_OBJS) tests/guest/guest.ld
+	$(Q)$(CC) $(RT_CFLAGS) -Ivmm -c $< -o $@
+$(VMM): $(VMM_OBJS) $(VMM_RT_OBJS) $(RT_LD)
 	@$(if $(Q),echo "  VMMLD   $@")
 	$(Q)$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
-		-T tests/guest/guest.ld -o $@ $(VMM_OBJS) $(VMM_RT_OBJS)
+		-T $(RT_LD) -o $@ $(VMM_OBJS) $(VMM_RT_OBJS)
 
 # The demo root inside the image.
 $(BUILD)/root_demo_blob.S: $(BUILD)/guest/root_demo.elf
@@ -179,7 +193,7 @@ IMAGES := $(BUILD)/images
 GUEST_KERNEL ?= $(IMAGES)/vmlinuz
 GUEST_INITRD ?= $(IMAGES)/initramfs.cpio.gz
 GUEST_CMDLINE ?=
-GUEST_CPUS ?= 1
+GUEST_CPUS ?= 2
 GUEST_MEM ?= 256M
 GUEST_ISO := $(BUILD)/guest.iso
 comma := ,
@@ -268,10 +282,11 @@ help:
 	@echo "make run        Linux in a VM on the hypervisor under QEMU (KVM if usable, else TCG);"
 	@echo "                ROOT=demo: the demo root partition instead"
 	@echo "make guest-iso  build/guest.iso: GUEST_KERNEL GUEST_INITRD GUEST_CMDLINE GUEST_CPUS GUEST_MEM"
+	@echo "make images     Debian's kernel + busybox initramfs into build/images (cached)"
 	@echo "make run-uefi   the same through OVMF (UEFI)"
 	@echo "make run-bochs  boot under Bochs (Intel VMX model)"
 	@echo "make debug      QEMU stopped at the first instruction, gdb stub on :1234"
-	@echo "make quick      host unit tests + one QEMU boot"
+	@echo "make quick      host unit tests + four QEMU boots"
 	@echo "make test       every test: host (plain + ASan/UBSan), QEMU BIOS/UEFI, Bochs"
 	@echo "make bench      benchmarks, each beside its baseline"
 

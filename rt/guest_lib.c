@@ -1,4 +1,4 @@
-/* Runtime for root partition programs (tests/guest/guest.h). */
+/* Runtime for root partition programs (rt/guest.h). */
 #include "guest.h"
 
 static bool intel;

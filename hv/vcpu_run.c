@@ -3,7 +3,9 @@
 #include "hv/emulate.h"
 #include "hv/exits.h"
 #include "hv/irqchip.h"
+#include "hv/cmdline.h"
 #include "hv/errno.h"
+#include "hv/options.h"
 #include "hv/preempt.h"
 #include "hv/printk.h"
 #include "hv/smp.h"
@@ -14,6 +16,30 @@
 #include <x86/fpu.h>
 #include <x86/hosttimer.h>
 #include <x86/percpu.h>
+
+/*
+ * entry_reload (for make bench): every entry as before the load/put and TLB
+ * policy existed: the vCPU put and loaded again (VMCLEAR and VMPTRLD on
+ * VMX, nothing on SVM) and its TLB flushed, so one run can print the
+ * round trips both ways.
+ */
+static bool entry_reload;
+
+static int parse_entry_reload(const char *value, void *arg)
+{
+	return cmdline_parse_bool(value, &entry_reload);
+}
+CMDLINE_OPTION(entry_reload, "entry_reload", parse_entry_reload, NULL,
+	       "bench: put, load and flush the TLB around every guest entry (the old way)");
+
+static inline void before_entry(struct vcpu *v)
+{
+	if (__builtin_expect(entry_reload, 0)) {
+		virt_ops->vcpu_put(v);
+		virt_ops->vcpu_load(v);
+		v->last_cpu = -1;       /* the TLB policy flushes */
+	}
+}
 
 /* While virtualization is off here (suspend, reboot), guests wait. */
 static inline void wait_until_wanted(void)
@@ -108,7 +134,7 @@ int vcpu_run_child(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_
 	/* The caller's x87/SSE/AVX state and XCR0 out, the child's in: the
 	 * hypervisor itself never uses them, so this is the only switch. */
 	fpu_switch(caller ? caller->fpu : NULL, v->fpu);
-	preempt_sched_in(v, smp_processor_id());
+	preempt_sched_in(v, this_cpu_id());
 	v->yield_on_pause = flags & HV_RUN_NO_BLOCK;
 	for (bool first = true;; first = false) {
 		enum exit_action a;
@@ -144,6 +170,7 @@ int vcpu_run_child(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_
 			break;
 		}
 		irqchip_inject(v);
+		before_entry(v);
 		virt_ops->vcpu_enter(v, &e, earliest(deadline, irqchip_next_event(v)));
 		a = exit_dispatch(v, &e);
 		if (a == EXIT_RESUME)
@@ -171,12 +198,13 @@ void vcpu_run_root(struct vcpu *v)
 	struct vm_exit_info e;
 
 	fpu_switch(NULL, v->fpu);
-	preempt_sched_in(v, smp_processor_id());
+	preempt_sched_in(v, this_cpu_id());
 	/* A root that halts idles this CPU until an interrupt: the tick makes
 	 * sure one comes, so the root can look around again. */
 	arch_idle_tick_start();
 	for (;;) {
 		wait_until_wanted();
+		before_entry(v);
 		virt_ops->vcpu_enter(v, &e, 0);
 		if (exit_dispatch(v, &e) == EXIT_STOP)
 			break;

@@ -55,9 +55,14 @@ void hosttimer_tick(uint64_t period_us)
 void hosttimer_set_deadline(uint64_t deadline)
 {
 	unsigned long f = local_irq_save();
+	struct hosttimer_cpu *t = &this_cpu()->timer;
 
-	trap_register(VEC_TIMER, timer_irq);
-	this_cpu()->timer.deadline = deadline;
-	program();
+	/* Nothing else changes what program() would choose: the interrupt
+	 * and the tick reprogram themselves. */
+	if (deadline != t->deadline) {
+		trap_register(VEC_TIMER, timer_irq);
+		t->deadline = deadline;
+		program();
+	}
 	local_irq_restore(f);
 }

@@ -28,7 +28,7 @@ KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --gc-sections
 	--no-warn-rwx-segments -T linker.ld
 
 # Every .c/.S under these folders is part of the image.
-KSRC_DIRS := boot arch/x86 arch/x86/vmx arch/x86/svm hv drivers
+KSRC_DIRS := boot arch/x86 arch/x86/vmx arch/x86/svm hv drivers lib
 KSRCS := $(foreach d,$(KSRC_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
 KOBJS := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS))
 
@@ -47,7 +47,7 @@ GUEST_CFLAGS := $(RT_CFLAGS) -Itests/guest
 # The root-partition runtime (rt/: entry, serial output, hypercalls, the
 # link script) that the VMM and every root program use; the test programs
 # add their VM-building helpers from tests/guest.
-RT_OBJS := $(BUILD)/rt/start.S.o $(BUILD)/rt/guest_lib.c.o
+RT_OBJS := $(BUILD)/rt/start.S.o $(BUILD)/rt/guest_lib.c.o $(BUILD)/rt/format.c.o
 RT_LD := rt/guest.ld
 GUEST_LIB := vmlib.c vmlib64.c child.S
 GUEST_LIB_OBJS := $(RT_OBJS) $(GUEST_LIB:%=$(BUILD)/guest/%.o)
@@ -59,10 +59,18 @@ GUESTS := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/root_*.c))
 # every root program as child_NAME_bin_start/_end.
 CHILD_CFLAGS := $(GUEST_CFLAGS) -Itests/guest/crt -mcmodel=small
 CHILD_CRT := $(wildcard tests/guest/crt/*.c tests/guest/crt/*.S)
-CHILD_CRT_OBJS := $(patsubst tests/guest/crt/%,$(BUILD)/guest/crt/%.o,$(CHILD_CRT))
+CHILD_CRT_OBJS := $(patsubst tests/guest/crt/%,$(BUILD)/guest/crt/%.o,$(CHILD_CRT)) \
+	$(BUILD)/guest/crt/format.c.o
 CHILDREN := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/child_*.c))
 CHILD_BLOBS := $(CHILDREN:%=$(BUILD)/guest/%.blob.o)
 
+# lib/format.c, the formatter all three runtimes share.
+$(BUILD)/guest/crt/format.c.o: lib/format.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CHILD_CFLAGS) -c $< -o $@
+$(BUILD)/rt/format.c.o: lib/format.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(RT_CFLAGS) -c $< -o $@
 $(BUILD)/guest/crt/%.c.o: tests/guest/crt/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CHILD_CFLAGS) -c $< -o $@

@@ -59,4 +59,12 @@ int gmemcmp(const void *a, const void *b, size_t n);
 /* End the run under the test harness: QEMU isa-debug-exit and Bochs. */
 __attribute__((noreturn)) void guest_exit(bool pass);
 
+/* The module's command line (hv_root_info.cmdline): is `word` one of its
+ * space-separated words; the decimal value of `key=N` (def if absent or 0). */
+bool has_word(const char *s, const char *word);
+uint64_t option_value(const char *s, const char *key, uint64_t def);
+/* The TSC's rate in kHz: what the hypervisor measured (API 2), else PIT
+ * channel 2 over 10 ms (the root owns the ports). */
+uint64_t guest_tsc_khz(const struct hv_root_info *info);
+
 #endif

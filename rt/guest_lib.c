@@ -1,5 +1,6 @@
 /* Runtime for root partition programs (rt/guest.h). */
 #include "guest.h"
+#include "lib/format.h"
 
 static bool intel;
 
@@ -91,80 +92,10 @@ void gputs(const char *s)
 	}
 }
 
-struct out { char *buf; size_t size, len; };
-
-static void put(struct out *o, char c)
-{
-	if (o->len + 1 < o->size)
-		o->buf[o->len] = c;
-	o->len++;
-}
-
-static void put_num(struct out *o, uint64_t v, int base, int width, char pad, bool neg)
-{
-	char tmp[24];
-	int i = 0;
-
-	do {
-		tmp[i++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
-	if (neg)
-		tmp[i++] = '-';
-	while (i < width--)
-		put(o, pad);
-	while (i)
-		put(o, tmp[--i]);
-}
-
+/* The formatter is lib/format.c, the hypervisor's own. */
 int gvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct out o = { buf, size, 0 };
-
-	for (; *fmt; fmt++) {
-		if (*fmt != '%') {
-			put(&o, *fmt);
-			continue;
-		}
-		char pad = ' ';
-		int width = 0, lng = 0;
-
-		fmt++;
-		if (*fmt == '0')
-			pad = '0', fmt++;
-		while (*fmt >= '0' && *fmt <= '9')
-			width = width * 10 + (*fmt++ - '0');
-		while (*fmt == 'l')
-			lng++, fmt++;
-		switch (*fmt) {
-		case 'd': {
-			int64_t v = lng ? va_arg(ap, int64_t) : va_arg(ap, int);
-
-			put_num(&o, v < 0 ? -(uint64_t)v : (uint64_t)v, 10, width, pad, v < 0);
-			break;
-		}
-		case 'u':
-			put_num(&o, lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned int), 10,
-				width, pad, false);
-			break;
-		case 'x':
-			put_num(&o, lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned int), 16,
-				width, pad, false);
-			break;
-		case 's':
-			for (const char *s = va_arg(ap, const char *); s && *s; s++)
-				put(&o, *s);
-			break;
-		case 'c':
-			put(&o, (char)va_arg(ap, int));
-			break;
-		default:
-			put(&o, *fmt);
-		}
-	}
-	if (size)
-		buf[o.len < size ? o.len : size - 1] = '\0';
-	return (int)o.len;
+	return vsnprintf(buf, size, fmt, ap);
 }
 
 int gsnprintf(char *buf, size_t size, const char *fmt, ...)
@@ -196,4 +127,60 @@ void guest_exit(bool pass)
 		outb(0x8900, (uint8_t)*s);
 	for (;;)
 		__asm__ __volatile__("hlt");
+}
+
+static size_t length(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+/* Where `key` stands at the start of a word of s, followed by `end`. */
+static const char *find_word(const char *s, const char *key, char end)
+{
+	size_t n = length(key);
+
+	for (const char *p = s; *p; p++)
+		if ((p == s || p[-1] == ' ') && !gmemcmp(p, key, n) &&
+		    (p[n] == end || (end == ' ' && !p[n])))
+			return p + n;
+	return NULL;
+}
+
+bool has_word(const char *s, const char *word)
+{
+	return find_word(s, word, ' ') != NULL;
+}
+
+uint64_t option_value(const char *s, const char *key, uint64_t def)
+{
+	const char *p = find_word(s, key, '=');
+	uint64_t v = 0;
+
+	if (!p)
+		return def;
+	for (p++; *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	return v ? v : def;
+}
+
+uint64_t guest_tsc_khz(const struct hv_root_info *info)
+{
+	const uint16_t latch = 11932;           /* 1193182 Hz / 100: 10 ms */
+	uint64_t t0, t1;
+
+	if (info->api_version >= 2 && info->tsc_khz)
+		return info->tsc_khz;
+	outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01));
+	outb(0x43, 0xb0);
+	outb(0x42, latch & 0xff);
+	outb(0x42, latch >> 8);
+	t0 = rdtsc();
+	while (!(inb(0x61) & 0x20) && rdtsc() - t0 < (1ULL << 36))
+		;
+	t1 = rdtsc();
+	return (t1 - t0) / 10 ? (t1 - t0) / 10 : 1000000;
 }

@@ -13,11 +13,8 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+#include "bytes.h"
 #include "hv/errno.h"          /* and hv/types.h: MiB, PAGE_SIZE */
-
-/* The VMM runtime provides these three (and the host's libc does). */
-void *memcpy(void *dst, const void *src, size_t n);
-void *memset(void *dst, int c, size_t n);
 
 /* Setup header fields: offsets in the file and in struct boot_params alike. */
 #define HDR_START        0x1f1
@@ -51,20 +48,6 @@ void *memset(void *dst, int c, size_t n);
 #define MIN_PROTOCOL     0x206          /* cmdline_size appears in 2.06 */
 #define HIGH_MEM         0x100000ull
 #define EBDA_START       0x9fc00ull
-
-static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
-static void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-
-static size_t vmm_strlen(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n])
-		n++;
-	return n;
-}
 
 static uint64_t mib_up(uint64_t n) { return (n + MiB - 1) / MiB; }
 

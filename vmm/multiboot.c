@@ -12,10 +12,8 @@
 #include <stdbool.h>
 
 #include "bzimage.h"                    /* linux_e820, vmm_errf */
+#include "bytes.h"
 #include "hv/errno.h"
-
-void *memcpy(void *dst, const void *src, size_t n);
-void *memset(void *dst, int c, size_t n);
 
 /* Header flags (3.1.2): bits 0-15 are requirements, 16-31 optional. */
 #define MB_PAGE_ALIGN   0x00001         /* modules page-aligned */
@@ -42,20 +40,6 @@ struct mb_plan {
 	uint64_t kernel_end;
 	uint32_t mmap, mods, strings, info_end;  /* mbi area layout */
 };
-
-static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
-static void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-
-static size_t vmm_strlen(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n])
-		n++;
-	return n;
-}
 
 /* The header: 32-bit aligned, wholly within the first 8192 bytes (3.1.1). */
 static long mb_find_header(const uint8_t *k, size_t ksize)

@@ -23,9 +23,7 @@ extern int log_level;
 __printf(2, 3) void printk(int level, const char *fmt, ...);
 void vprintk(int level, const char *fmt, va_list ap);
 
-/* Bounded formatter (%d %i %u %x %X %p %s %c %%, with l/ll/z, width, 0, -). */
-__printf(3, 4) int snprintf(char *buf, size_t size, const char *fmt, ...);
-int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+#include "lib/format.h"                /* snprintf, vsnprintf */
 
 #define pr_err(...)   printk(LOG_ERR, __VA_ARGS__)
 #define pr_warn(...)  printk(LOG_WARN, __VA_ARGS__)

@@ -222,26 +222,6 @@ static void root_fpu_enable(void)
 	write_cr4(cr4);
 }
 
-/* The TSC's rate from the PIT (channel 2, 10 ms), as the hypervisor
- * measures it: the root owns the ports. */
-static void calibrate_tsc(void)
-{
-	const uint16_t latch = 11932;           /* 1193182 Hz / 100 */
-	uint64_t t0, t1;
-
-	outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01));
-	outb(0x43, 0xb0);
-	outb(0x42, latch & 0xff);
-	outb(0x42, latch >> 8);
-	t0 = rdtsc();
-	while (!(inb(0x61) & 0x20) && rdtsc() - t0 < (1ULL << 36))
-		;
-	t1 = rdtsc();
-	tsc_khz = (t1 - t0) / 10;
-	if (!tsc_khz)
-		tsc_khz = 1000000;
-}
-
 static uint64_t ms_to_tsc(uint64_t ms)
 {
 	return ms * tsc_khz;
@@ -1810,24 +1790,6 @@ static void crt_section(void)
 
 /* ---------------------------------------------------------- main */
 
-/* The value of option `key=` in the module's command line, or def. */
-static unsigned int option(const char *s, const char *key, unsigned int def)
-{
-	size_t n = 0;
-
-	while (key[n])
-		n++;
-	for (const char *p = s; *p; p++)
-		if ((p == s || p[-1] == ' ') && !gmemcmp(p, key, n) && p[n] == '=') {
-			unsigned int v = 0;
-
-			for (p += n + 1; *p >= '0' && *p <= '9'; p++)
-				v = v * 10 + (unsigned int)(*p - '0');
-			return v ? v : def;
-		}
-	return def;
-}
-
 void guest_main(struct hv_root_info *info)
 {
 	struct hv_stats *before, *after;
@@ -1836,12 +1798,12 @@ void guest_main(struct hv_root_info *info)
 	guest_init();
 	ralloc_init(info);
 	nr_cpus = info->nr_cpus;
-	rounds = option(info->cmdline, "rounds", 1000);
+	rounds = option_value(info->cmdline, "rounds", 1000);
 	before = ralloc(4096);
 	after = (struct hv_stats *)((uint8_t *)before + 2048);
 	probe_cpu();
 	root_fpu_enable();
-	calibrate_tsc();
+	tsc_khz = guest_tsc_khz(info);
 	gprintf("cpu-test: %s, %u CPUs, XSAVE %s, AVX %s, RDTSCP %s, XCR0 mask 0x%lx, TSC %lu kHz, %u rounds\n",
 		guest_is_intel() ? "Intel VMX" : "AMD SVM", nr_cpus, have_xsave ? "yes" : "no",
 		have_avx ? "yes" : "no", have_rdtscp ? "yes" : "no", xcr0_supported, tsc_khz, rounds);

@@ -140,24 +140,6 @@ static void section_end(void)
 
 /* ---------------------------------------------------------- time */
 
-static void calibrate_tsc(void)
-{
-	const uint16_t latch = 11932;           /* 1193182 Hz / 100: 10 ms */
-	uint64_t t0, t1;
-
-	outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01));
-	outb(0x43, 0xb0);
-	outb(0x42, latch & 0xff);
-	outb(0x42, latch >> 8);
-	t0 = rdtsc();
-	while (!(inb(0x61) & 0x20) && rdtsc() - t0 < (1ULL << 36))
-		;
-	t1 = rdtsc();
-	tsc_khz = (t1 - t0) / 10;
-	if (!tsc_khz)
-		tsc_khz = 1000000;
-}
-
 static uint64_t ms_tsc(uint64_t ms)
 {
 	return ms * tsc_khz;
@@ -1627,36 +1609,6 @@ static void bench(void)
 
 /* ---------------------------------------------------------- main */
 
-/* The value of option `key=` in the module's command line, or def. */
-static uint64_t option(const char *s, const char *key, uint64_t def)
-{
-	size_t n = 0;
-
-	while (key[n])
-		n++;
-	for (const char *p = s; *p; p++)
-		if ((p == s || p[-1] == ' ') && !gmemcmp(p, key, n) && p[n] == '=') {
-			uint64_t v = 0;
-
-			for (p += n + 1; *p >= '0' && *p <= '9'; p++)
-				v = v * 10 + (uint64_t)(*p - '0');
-			return v ? v : def;
-		}
-	return def;
-}
-
-static bool has_word(const char *s, const char *w)
-{
-	size_t n = 0;
-
-	while (w[n])
-		n++;
-	for (const char *p = s; *p; p++)
-		if ((p == s || p[-1] == ' ') && !gmemcmp(p, w, n) && (p[n] == ' ' || !p[n]))
-			return true;
-	return false;
-}
-
 static void timed(void (*fn)(void), const char *what)
 {
 	uint64_t t0 = rdtsc();
@@ -1683,11 +1635,9 @@ void guest_main(struct hv_root_info *info)
 	root_idt_load();
 	ralloc_init(info);
 	nr_cpus = info->nr_cpus;
-	tsc_khz = info->tsc_khz;
-	if (!tsc_khz)
-		calibrate_tsc();
-	timer_ms = option(info->cmdline, "timer_ms", timer_ms);
-	late_ms = option(info->cmdline, "late_ms", late_ms);
+	tsc_khz = guest_tsc_khz(info);
+	timer_ms = option_value(info->cmdline, "timer_ms", timer_ms);
+	late_ms = option_value(info->cmdline, "late_ms", late_ms);
 	if (has_word(info->cmdline, "bench")) {
 		bench();
 		guest_exit(true);

@@ -709,19 +709,6 @@ static void bench(void)
 	child_destroy(&c);
 }
 
-/* Is `w` one of the space-separated words of s? */
-static bool has_word(const char *s, const char *w)
-{
-	size_t n = 0;
-
-	while (w[n])
-		n++;
-	for (const char *p = s; *p; p++)
-		if ((p == s || p[-1] == ' ') && !gmemcmp(p, w, n) && (p[n] == ' ' || !p[n]))
-			return true;
-	return false;
-}
-
 void guest_main(struct hv_root_info *info)
 {
 	struct hv_stats *before, *after;

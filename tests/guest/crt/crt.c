@@ -1,5 +1,6 @@
 /* The child runtime (child.h): start-up, IDT, exceptions, console, library. */
 #include "child.h"
+#include "lib/format.h"
 
 /* A vCPU's runtime state, in the top CRT_CPU_AREA bytes of its stack. */
 struct crt_cpu {
@@ -226,90 +227,10 @@ void cputs(const char *s)
 		outb(CRT_PORT_CONSOLE, (uint8_t)*s);
 }
 
-struct out {
-	char *buf;
-	size_t size, len;
-};
-
-static void put(struct out *o, char c)
-{
-	if (o->len + 1 < o->size)
-		o->buf[o->len] = c;
-	o->len++;
-}
-
-static void put_num(struct out *o, uint64_t v, unsigned int base, int width, char pad, bool neg)
-{
-	char tmp[24];
-	int i = 0;
-
-	do {
-		tmp[i++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
-	if (neg)
-		tmp[i++] = '-';
-	while (i < width--)
-		put(o, pad);
-	while (i)
-		put(o, tmp[--i]);
-}
-
-/* %d %u %x %s %c %p, with a width, 0 padding and l/ll. */
+/* The formatter is lib/format.c, the hypervisor's own. */
 int cvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct out o = { buf, size, 0 };
-
-	for (; *fmt; fmt++) {
-		char pad = ' ';
-		int width = 0, lng = 0;
-
-		if (*fmt != '%') {
-			put(&o, *fmt);
-			continue;
-		}
-		fmt++;
-		if (*fmt == '0')
-			pad = '0', fmt++;
-		while (*fmt >= '0' && *fmt <= '9')
-			width = width * 10 + (*fmt++ - '0');
-		while (*fmt == 'l')
-			lng++, fmt++;
-		switch (*fmt) {
-		case 'd': {
-			int64_t v = lng ? va_arg(ap, int64_t) : va_arg(ap, int);
-
-			put_num(&o, v < 0 ? -(uint64_t)v : (uint64_t)v, 10, width, pad, v < 0);
-			break;
-		}
-		case 'u':
-			put_num(&o, lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned int), 10,
-				width, pad, false);
-			break;
-		case 'x':
-			put_num(&o, lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned int), 16,
-				width, pad, false);
-			break;
-		case 'p':
-			put(&o, '0');
-			put(&o, 'x');
-			put_num(&o, (uint64_t)va_arg(ap, void *), 16, width, pad, false);
-			break;
-		case 's':
-			for (const char *s = va_arg(ap, const char *); s && *s; s++)
-				put(&o, *s);
-			break;
-		case 'c':
-			put(&o, (char)va_arg(ap, int));
-			break;
-		default:
-			put(&o, *fmt);
-			break;
-		}
-	}
-	if (size)
-		buf[o.len < size ? o.len : size - 1] = '\0';
-	return (int)o.len;
+	return vsnprintf(buf, size, fmt, ap);
 }
 
 int csnprintf(char *buf, size_t size, const char *fmt, ...)

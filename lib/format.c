@@ -1,11 +1,16 @@
-/*
- * A small bounded formatter: %d %i %u %x %X %p %s %c %%, the l/ll/z/h
- * modifiers, field width, '0' and '-' flags, and a precision for %s.
- * Always NUL-terminates; returns the length the full output would have had.
- */
-#include <stdarg.h>
-#include "hv/printk.h"
-#include "hv/string.h"
+/* A small bounded formatter (lib/format.h). */
+#include <stdbool.h>
+#include <stdint.h>
+#include "lib/format.h"
+
+static size_t length(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && s[n])
+		n++;
+	return n;
+}
 
 struct out {
 	char *buf;
@@ -130,7 +135,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 
 			if (!s)
 				s = "(null)";
-			n = prec >= 0 ? strnlen(s, (size_t)prec) : strlen(s);
+			n = length(s, prec >= 0 ? (size_t)prec : SIZE_MAX);
 			put_padded(&o, s, n, width, left, ' ');
 			break;
 		}

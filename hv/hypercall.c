@@ -11,6 +11,7 @@
 #include "hv/debugcon.h"
 #include "hv/devops.h"
 #include "hv/events.h"
+#include "hv/exits.h"
 #include "hv/irqchip.h"
 #include "hv/errno.h"
 #include "hv/guest_mem.h"
@@ -38,7 +39,8 @@ static struct handle_table vcpu_table = HANDLE_TABLE_INIT(2, vcpu_slots);
 
 /* What decode found, for invoke. */
 struct hc_ctx {
-	const struct hypercall_regs *r;
+	const uint64_t *arg;            /* RBX, RCX, RDX, RSI */
+	struct vcpu *caller;            /* NULL: the hypervisor itself */
 	struct vm *vm;
 	struct vcpu *vcpu;
 	void *ptr;                      /* a validated structure in root memory */
@@ -88,18 +90,18 @@ static int64_t decode_none(struct hc_ctx *c)
 
 static int64_t decode_cpu(struct hc_ctx *c)
 {
-	return c->r->arg[0] < NR_CPUS ? 0 : -HV_EINVAL;
+	return c->arg[0] < NR_CPUS ? 0 : -HV_EINVAL;
 }
 
 static int64_t decode_vm(struct hc_ctx *c)
 {
-	c->vm = handle_get(&vm_table, c->r->arg[0]);
+	c->vm = handle_get(&vm_table, c->arg[0]);
 	return c->vm ? 0 : -HV_ENOENT;
 }
 
 static int64_t decode_vcpu(struct hc_ctx *c)
 {
-	c->vcpu = handle_get(&vcpu_table, c->r->arg[0]);
+	c->vcpu = handle_get(&vcpu_table, c->arg[0]);
 	if (!c->vcpu)
 		return -HV_ENOENT;
 	return __atomic_load_n(&c->vcpu->running_on, __ATOMIC_ACQUIRE) ? -HV_EBUSY : 0;
@@ -107,7 +109,7 @@ static int64_t decode_vcpu(struct hc_ctx *c)
 
 static int64_t decode_set_region(struct hc_ctx *c)
 {
-	const uint64_t *a = c->r->arg;
+	const uint64_t *a = c->arg;
 
 	if (decode_vm(c))
 		return -HV_ENOENT;
@@ -125,7 +127,7 @@ static int64_t decode_vcpu_create(struct hc_ctx *c)
 		return -HV_ENOENT;
 	if (c->vm->dead)
 		return -HV_EINVAL;
-	if (!IS_ALIGNED(c->r->arg[1], PAGE_SIZE) || !root_ptr(c->r->arg[1], PAGE_SIZE))
+	if (!IS_ALIGNED(c->arg[1], PAGE_SIZE) || !root_ptr(c->arg[1], PAGE_SIZE))
 		return -HV_EFAULT;
 	return 0;
 }
@@ -136,7 +138,7 @@ static int64_t decode_vcpu_ptr(struct hc_ctx *c, size_t size)
 
 	if (r)
 		return r;
-	c->ptr = root_ptr(c->r->arg[1], size);
+	c->ptr = root_ptr(c->arg[1], size);
 	return c->ptr ? 0 : -HV_EFAULT;
 }
 
@@ -188,9 +190,9 @@ static int64_t decode_set_sregs(struct hc_ctx *c)
 
 static int64_t decode_run(struct hc_ctx *c)
 {
-	if (!c->r->caller || c->r->caller->vm != &root_vm)
+	if (!c->caller || c->caller->vm != &root_vm)
 		return -HV_EPERM;       /* someone must be there to get the exit */
-	if (c->r->arg[2] & ~(uint64_t)HV_RUN_NO_BLOCK)
+	if (c->arg[2] & ~(uint64_t)HV_RUN_NO_BLOCK)
 		return -HV_EINVAL;
 	return 0;
 }
@@ -210,7 +212,7 @@ static int64_t decode_vm_ptr(struct hc_ctx *c, size_t size)
 {
 	if (decode_vm(c))
 		return -HV_ENOENT;
-	c->ptr = root_ptr(c->r->arg[1], size);
+	c->ptr = root_ptr(c->arg[1], size);
 	return c->ptr ? 0 : -HV_EFAULT;
 }
 
@@ -286,7 +288,7 @@ static int64_t decode_vm_stats(struct hc_ctx *c)
 
 static int64_t decode_any_vcpu(struct hc_ctx *c)
 {
-	c->vcpu = handle_get(&vcpu_table, c->r->arg[0]);
+	c->vcpu = handle_get(&vcpu_table, c->arg[0]);
 	return c->vcpu ? 0 : -HV_ENOENT;
 }
 
@@ -296,7 +298,7 @@ static int64_t decode_irq_line(struct hc_ctx *c)
 		return -HV_ENOENT;
 	if (!c->vm->irqchip)
 		return -HV_ENODEV;
-	return c->r->arg[1] < EVENTS_IRQ_LINES && c->r->arg[2] <= 1 ? 0 : -HV_EINVAL;
+	return c->arg[1] < EVENTS_IRQ_LINES && c->arg[2] <= 1 ? 0 : -HV_EINVAL;
 }
 
 /* Vectors 0-31 are exceptions, not interrupts (SDM Vol. 3A, 6.2). */
@@ -304,7 +306,7 @@ static int64_t decode_interrupt(struct hc_ctx *c)
 {
 	int64_t r = decode_any_vcpu(c);
 
-	return r ? r : c->r->arg[1] >= 32 && c->r->arg[1] <= 255 ? 0 : -HV_EINVAL;
+	return r ? r : c->arg[1] >= 32 && c->arg[1] <= 255 ? 0 : -HV_EINVAL;
 }
 
 static int64_t decode_set_mp_state(struct hc_ctx *c)
@@ -313,7 +315,7 @@ static int64_t decode_set_mp_state(struct hc_ctx *c)
 
 	if (r)
 		return r;
-	switch (c->r->arg[1]) {
+	switch (c->arg[1]) {
 	case HV_MP_RUNNABLE: case HV_MP_UNINITIALIZED: case HV_MP_INIT_RECEIVED:
 	case HV_MP_SIPI_RECEIVED:
 		return 0;
@@ -329,9 +331,9 @@ static int64_t decode_set_mp_state(struct hc_ctx *c)
 /* A buffer in root memory (it may cross pages: root memory is identity-mapped). */
 static int64_t decode_console(struct hc_ctx *c)
 {
-	const uint64_t *a = c->r->arg;
+	const uint64_t *a = c->arg;
 
-	if (!c->r->caller || c->r->caller->vm != &root_vm)
+	if (!c->caller || c->caller->vm != &root_vm)
 		return -HV_EPERM;
 	if (a[1] > CONSOLE_MAX)
 		return -HV_EINVAL;
@@ -345,9 +347,9 @@ static int64_t decode_console(struct hc_ctx *c)
  * position; root only. A position past the log's end is refused. */
 static int64_t decode_log_read(struct hc_ctx *c)
 {
-	const uint64_t *a = c->r->arg;
+	const uint64_t *a = c->arg;
 
-	if (!c->r->caller || c->r->caller->vm != &root_vm)
+	if (!c->caller || c->caller->vm != &root_vm)
 		return -HV_EPERM;
 	if (a[1] < sizeof(struct hv_log_read) || a[1] > CONSOLE_MAX || a[2] > console_log_head())
 		return -HV_EINVAL;
@@ -359,11 +361,11 @@ static int64_t decode_log_read(struct hc_ctx *c)
 
 static int64_t decode_start_root_vcpu(struct hc_ctx *c)
 {
-	const uint64_t *a = c->r->arg;
+	const uint64_t *a = c->arg;
 
 	if (a[0] >= NR_CPUS || !cpumask_test_atomic(&cpu_online_mask, (unsigned int)a[0]))
 		return -HV_ENODEV;
-	if (!c->r->caller || a[0] == smp_processor_id() || root_cpu_busy((unsigned int)a[0]))
+	if (!c->caller || a[0] == smp_processor_id() || root_cpu_busy((unsigned int)a[0]))
 		return -HV_EBUSY;
 	if (!root_mem_contains(a[1], 1) || !root_mem_contains(a[2] - 8, 8))
 		return -HV_EFAULT;
@@ -372,24 +374,24 @@ static int64_t decode_start_root_vcpu(struct hc_ctx *c)
 
 static int64_t decode_cpu_hotplug(struct hc_ctx *c)
 {
-	if (c->r->arg[0] >= NR_CPUS)
+	if (c->arg[0] >= NR_CPUS)
 		return -HV_EINVAL;
-	if (root_cpu_busy((unsigned int)c->r->arg[0]))
+	if (root_cpu_busy((unsigned int)c->arg[0]))
 		return -HV_EBUSY;
 	return 0;
 }
 
 static int64_t decode_stats(struct hc_ctx *c)
 {
-	if (c->r->arg[1] & ~(uint64_t)HV_STATS_NO_SHRINK)
+	if (c->arg[1] & ~(uint64_t)HV_STATS_NO_SHRINK)
 		return -HV_EINVAL;
-	c->ptr = root_ptr(c->r->arg[0], sizeof(struct hv_stats));
+	c->ptr = root_ptr(c->arg[0], sizeof(struct hv_stats));
 	return c->ptr ? 0 : -HV_EFAULT;
 }
 
 static int64_t decode_reboot(struct hc_ctx *c)
 {
-	return c->r->arg[0] == HV_REBOOT_RESET || c->r->arg[0] == HV_REBOOT_POWEROFF ?
+	return c->arg[0] == HV_REBOOT_RESET || c->arg[0] == HV_REBOOT_POWEROFF ?
 	       0 : -HV_EINVAL;
 }
 
@@ -402,7 +404,7 @@ static int64_t invoke_api_version(struct hc_ctx *c)
 
 static int64_t invoke_virt_status(struct hc_ctx *c)
 {
-	const struct virt_cpu *vc = virt_cpu_of((unsigned int)c->r->arg[0]);
+	const struct virt_cpu *vc = virt_cpu_of((unsigned int)c->arg[0]);
 	int64_t state;
 
 	if (!vc)                        /* a CPU that never started */
@@ -414,7 +416,7 @@ static int64_t invoke_virt_status(struct hc_ctx *c)
 
 static int64_t invoke_check_cap(struct hc_ctx *c)
 {
-	switch (c->r->arg[0]) {
+	switch (c->arg[0]) {
 	case HV_CAP_MAX_VMS: return VM_MAX;
 	case HV_CAP_MAX_VCPUS: return VM_MAX_VCPUS;
 	case HV_CAP_NR_CPUS: return smp_num_online();
@@ -459,7 +461,7 @@ static int64_t invoke_vm_destroy(struct hc_ctx *c)
 	int64_t r;
 
 	handle_lock(&vm_table);
-	struct vm *vm = handle_get_locked(&vm_table, c->r->arg[0]);
+	struct vm *vm = handle_get_locked(&vm_table, c->arg[0]);
 
 	if (!vm)
 		r = -HV_ENOENT;
@@ -470,20 +472,20 @@ static int64_t invoke_vm_destroy(struct hc_ctx *c)
 	handle_unlock(&vm_table);
 	if (r)
 		return r;
-	handle_free(&vm_table, c->r->arg[0]);
+	handle_free(&vm_table, c->arg[0]);
 	return vm_destroy(vm);
 }
 
 static int64_t invoke_set_region(struct hc_ctx *c)
 {
-	int r = vm_set_region(c->vm, c->r->arg[1], c->r->arg[2], c->r->arg[3]);
+	int r = vm_set_region(c->vm, c->arg[1], c->arg[2], c->arg[3]);
 
 	return r == -ETIMEDOUT ? -HV_ETIMEDOUT : r;     /* the others are HV_E* already */
 }
 
 static int64_t invoke_vcpu_create(struct hc_ctx *c)
 {
-	struct vcpu *v = vcpu_create(c->vm, c->r->arg[1]);
+	struct vcpu *v = vcpu_create(c->vm, c->arg[1]);
 	int64_t h;
 
 	if (IS_ERR(v))
@@ -501,7 +503,7 @@ static int64_t invoke_vcpu_destroy(struct hc_ctx *c)
 	struct vcpu *v;
 
 	handle_lock(&vcpu_table);
-	v = handle_get_locked(&vcpu_table, c->r->arg[0]);
+	v = handle_get_locked(&vcpu_table, c->arg[0]);
 	if (!v || __atomic_load_n(&v->running_on, __ATOMIC_ACQUIRE)) {
 		handle_unlock(&vcpu_table);
 		return v ? -HV_EBUSY : -HV_ENOENT;
@@ -509,7 +511,7 @@ static int64_t invoke_vcpu_destroy(struct hc_ctx *c)
 	/* Freed under the lock: a concurrent RUN cannot pick it up any more. */
 	v->running_on = -1;
 	handle_unlock(&vcpu_table);
-	handle_free(&vcpu_table, c->r->arg[0]);
+	handle_free(&vcpu_table, c->arg[0]);
 	vcpu_destroy(v);
 	return 0;
 }
@@ -553,7 +555,7 @@ static int64_t invoke_run(struct hc_ctx *c)
 	int expected = 0, r;
 
 	mgmt_lock_acquire();
-	v = handle_get(&vcpu_table, c->r->arg[0]);
+	v = handle_get(&vcpu_table, c->arg[0]);
 	r = !v ? -HV_ENOENT : v->vm->dead ? -HV_EINVAL : 0;
 	if (!r && !__atomic_compare_exchange_n(&v->running_on, &expected,
 					       (int)smp_processor_id() + 1, false,
@@ -562,26 +564,26 @@ static int64_t invoke_run(struct hc_ctx *c)
 	spin_unlock(&mgmt_lock);
 	if (r)
 		return r;
-	r = vcpu_run_child(v, c->r->caller, c->r->arg[1] * tsc_khz() / 1000, (uint32_t)c->r->arg[2]);
+	r = vcpu_run_child(v, c->caller, c->arg[1] * tsc_khz() / 1000, (uint32_t)c->arg[2]);
 	__atomic_store_n(&v->running_on, 0, __ATOMIC_RELEASE);
 	return r;
 }
 
 static int64_t invoke_start_root_vcpu(struct hc_ctx *c)
 {
-	const uint64_t *a = c->r->arg;
+	const uint64_t *a = c->arg;
 
-	return root_start_vcpu((unsigned int)a[0], c->r->caller, a[1], a[2], a[3]);
+	return root_start_vcpu((unsigned int)a[0], c->caller, a[1], a[2], a[3]);
 }
 
 static int64_t invoke_cpu_offline(struct hc_ctx *c)
 {
-	return cpu_offline((unsigned int)c->r->arg[0]);
+	return cpu_offline((unsigned int)c->arg[0]);
 }
 
 static int64_t invoke_cpu_online(struct hc_ctx *c)
 {
-	return cpu_online((unsigned int)c->r->arg[0]);
+	return cpu_online((unsigned int)c->arg[0]);
 }
 
 static int64_t invoke_stats(struct hc_ctx *c)
@@ -592,7 +594,7 @@ static int64_t invoke_stats(struct hc_ctx *c)
 
 	/* A CPU that did not answer keeps its cached objects: they count as
 	 * in use and the caller is told how many CPUs that was. */
-	if (c->r->arg[1] & HV_STATS_NO_SHRINK)
+	if (c->arg[1] & HV_STATS_NO_SHRINK)
 		mem_count(snap);
 	else
 		st.stale_cpus = mem_snapshot(snap);
@@ -602,8 +604,7 @@ static int64_t invoke_stats(struct hc_ctx *c)
 	st.slab_objects = snap->slab_objects;
 	st.vms = vm_table.used;
 	st.vcpus = vcpu_table.used;
-	st.exits = exit_count;
-	st.hypercalls = hypercall_count;
+	exit_totals(&st.exits, &st.hypercalls);
 	memcpy(c->ptr, &st, sizeof(st));
 	return 0;
 }
@@ -681,29 +682,29 @@ static int64_t invoke_vm_stats(struct hc_ctx *c)
 
 static int64_t invoke_console_write(struct hc_ctx *c)
 {
-	console_write_root(c->ptr, c->r->arg[1]);
-	return (int64_t)c->r->arg[1];
+	console_write_root(c->ptr, c->arg[1]);
+	return (int64_t)c->arg[1];
 }
 
 static int64_t invoke_console_read(struct hc_ctx *c)
 {
-	return (int64_t)console_root_read(c->ptr, c->r->arg[1]);
+	return (int64_t)console_root_read(c->ptr, c->arg[1]);
 }
 
 static int64_t invoke_console_input(struct hc_ctx *c)
 {
 	const char *p = c->ptr;
 
-	for (uint64_t i = 0; i < c->r->arg[1]; i++)
+	for (uint64_t i = 0; i < c->arg[1]; i++)
 		debugcon_input((unsigned char)p[i]);
-	return (int64_t)c->r->arg[1];
+	return (int64_t)c->arg[1];
 }
 
 static int64_t invoke_log_read(struct hc_ctx *c)
 {
 	struct hv_log_read h = { 0 };
-	size_t n = console_log_read(c->r->arg[2], (char *)c->ptr + sizeof(h),
-				    c->r->arg[1] - sizeof(h), &h.next_position, &h.dropped);
+	size_t n = console_log_read(c->arg[2], (char *)c->ptr + sizeof(h),
+				    c->arg[1] - sizeof(h), &h.next_position, &h.dropped);
 
 	h.len = (uint32_t)n;
 	memcpy(c->ptr, &h, sizeof(h));
@@ -720,16 +721,16 @@ static int64_t invoke_create_irqchip(struct hc_ctx *c)
 
 static int64_t invoke_irq_line(struct hc_ctx *c)
 {
-	int pin = events_irq_pin((unsigned int)c->r->arg[1]);
+	int pin = events_irq_pin((unsigned int)c->arg[1]);
 
 	if (pin < 0)
 		return pin == -EAGAIN ? -HV_EAGAIN : -HV_EINVAL;
-	return irqchip_set_line(c->vm, (unsigned int)pin, c->r->arg[2]) ? -HV_EINVAL : 0;
+	return irqchip_set_line(c->vm, (unsigned int)pin, c->arg[2]) ? -HV_EINVAL : 0;
 }
 
 static int64_t invoke_interrupt(struct hc_ctx *c)
 {
-	irqchip_interrupt(c->vcpu, (uint8_t)c->r->arg[1]);
+	irqchip_interrupt(c->vcpu, (uint8_t)c->arg[1]);
 	return 0;
 }
 
@@ -750,7 +751,7 @@ static int64_t invoke_get_mp_state(struct hc_ctx *c)
  * starts the vCPU where its registers already are. */
 static int64_t invoke_set_mp_state(struct hc_ctx *c)
 {
-	uint32_t s = (uint32_t)c->r->arg[1];
+	uint32_t s = (uint32_t)c->arg[1];
 
 	c->vcpu->mp_state = s == HV_MP_UNINITIALIZED ? HV_MP_INIT_RECEIVED :
 			    s == HV_MP_SIPI_RECEIVED ? HV_MP_RUNNABLE : s;
@@ -768,7 +769,7 @@ static int64_t invoke_kick(struct hc_ctx *c)
 
 static int64_t invoke_reboot(struct hc_ctx *c)
 {
-	hv_reboot(c->r->arg[0] == HV_REBOOT_POWEROFF ? REBOOT_POWEROFF : REBOOT_RESET);
+	hv_reboot(c->arg[0] == HV_REBOOT_POWEROFF ? REBOOT_POWEROFF : REBOOT_RESET);
 }
 
 static const struct hc_desc hypercalls[HC_COUNT] = {
@@ -854,11 +855,22 @@ void hypercall_set_accepting(bool on)
 	__atomic_store_n(&accepting, on && installed, __ATOMIC_RELEASE);
 }
 
+static inline __attribute__((always_inline)) int64_t call(const struct hc_desc *d,
+							   struct hc_ctx *c)
+{
+	int64_t r = d->decode(c);
+
+	if (!r)
+		r = d->invoke(c);
+	if (d->locked)
+		spin_unlock(&mgmt_lock);
+	return r < 0 ? hv_error(d->name, r) : r;
+}
+
 int64_t hypercall_dispatch(const struct hypercall_regs *regs)
 {
-	struct hc_ctx c = { .r = regs };
+	struct hc_ctx c = { .arg = regs->arg, .caller = regs->caller };
 	const struct hc_desc *d;
-	int64_t r;
 
 	if (!__atomic_load_n(&accepting, __ATOMIC_ACQUIRE))
 		return -HV_EAGAIN;
@@ -871,10 +883,39 @@ int64_t hypercall_dispatch(const struct hypercall_regs *regs)
 		return -HV_ENOSYS;
 	if (d->locked)
 		mgmt_lock_acquire();
-	r = d->decode(&c);
-	if (!r)
-		r = d->invoke(&c);
-	if (d->locked)
-		spin_unlock(&mgmt_lock);
-	return r < 0 ? hv_error(d->name, r) : r;
+	return call(d, &c);
 }
+
+/*
+ * The fast path (KVM's fastpath exits, Hyper-V's fast hypercalls): the
+ * backend calls this right after a root vCPU's VMCALL/VMMCALL exit, with
+ * interrupts (and on SVM the GIF) still off and the guest's XCR0, TSC_AUX
+ * and debug registers still loaded, and re-enters the guest at once when
+ * it returns true, skipping the run loop and the per-entry set-up (nothing
+ * that set-up reads can change without an interrupt, and an interrupt
+ * that arrives meanwhile ends the next entry at once). Only the calls of
+ * HC_FAST_CALLS come here: register arguments, no waiting for another
+ * CPU, no FPU, bounded work. The management lock is only tried: its holder may be
+ * waiting for this CPU (a TLB shoot-down), so a busy lock sends the call
+ * down the ordinary path, which serves cross-CPU calls while it waits.
+ * Counted as the ordinary path counts (exits, HV_STAT_HYPERCALL).
+ */
+BUILD_BUG_ON(HC_COUNT > 64);
+
+bool hypercall_fast_call(struct vcpu *v)
+{
+	const struct hc_desc *d = &hypercalls[v->regs.rax];     /* in HC_FAST_CALLS */
+	struct hc_ctx c;
+
+	if (!v->vm->is_root || !__atomic_load_n(&accepting, __ATOMIC_ACQUIRE) ||
+	    (d->locked && !spin_trylock(&mgmt_lock)))
+		return false;
+	c.arg = &v->regs.rbx;           /* RBX, RCX, RDX, RSI: in order */
+	c.caller = v;
+	v->regs.rax = (uint64_t)call(d, &c);
+	exit_count_hypercall(v);
+	return true;
+}
+
+BUILD_BUG_ON(__builtin_offsetof(struct hv_regs, rsi) - __builtin_offsetof(struct hv_regs, rbx) !=
+	     3 * sizeof(uint64_t));

@@ -16,7 +16,6 @@
 #include <x86/fpu.h>
 
 struct vm root_vm;
-uint64_t exit_count, hypercall_count;
 static uint32_t asid_used[VM_MAX + 2];          /* ASID/VPID 1 is the root's */
 static uint32_t next_vm_id = 1;
 

@@ -3,6 +3,7 @@
 #define HV_EXITS_H
 
 #include "hv/vm.h"
+#include <x86/percpu.h>
 
 enum exit_action exit_dispatch(struct vcpu *v, const struct vm_exit_info *e);
 enum exit_action handle_unknown(struct vcpu *v, const struct vm_exit_info *e);
@@ -13,5 +14,18 @@ struct hv_exit *exit_to_root_hlt(struct vcpu *v, uint64_t rip);
 /* The root executed HLT: idle this CPU until an interrupt (and serve the
  * debug console meanwhile). */
 void root_idle(void);
+/* A hypercall handled on the fast path, counted as exit_dispatch and the
+ * ordinary hypercall path count theirs. */
+static inline void exit_count_hypercall(struct vcpu *v)
+{
+	struct percpu *p = this_cpu();
+
+	v->vm->exits++;
+	v->vm->stat[HV_STAT_HYPERCALL]++;
+	p->exits++;
+	p->hypercalls++;
+}
+/* Exits and hypercalls handled on every CPU so far (HC_STATS). */
+void exit_totals(uint64_t *exits, uint64_t *hypercalls);
 
 #endif

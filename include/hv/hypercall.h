@@ -21,5 +21,21 @@ void hypercall_uninstall(void);
  * init completed and virtualization is on); otherwise -HV_EAGAIN. */
 void hypercall_set_accepting(bool on);
 int64_t hypercall_dispatch(const struct hypercall_regs *regs);
+/*
+ * A root vCPU's call, right after its exit with interrupts off: true when
+ * it is one of these and is done (the result in v->regs.rax), so the
+ * backend re-enters the guest at once (hv/hypercall.c says what makes a
+ * call fit). The check inline: every other call pays two instructions.
+ */
+#define HC_FAST_CALLS (1ULL << HC_API_VERSION | 1ULL << HC_CHECK_CAP | 1ULL << HC_IRQ_LINE | \
+		       1ULL << HC_INTERRUPT | 1ULL << HC_NMI | 1ULL << HC_KICK |               \
+		       1ULL << HC_GET_MP_STATE)
+
+bool hypercall_fast_call(struct vcpu *v);
+
+static inline bool hypercall_fast(struct vcpu *v, uint64_t nr)
+{
+	return nr < 64 && (HC_FAST_CALLS >> nr & 1) && hypercall_fast_call(v);
+}
 
 #endif

@@ -165,6 +165,5 @@ __attribute__((noreturn)) void vcpu_run_root(struct vcpu *v);
 /* Ask a vCPU for something from any CPU, and make it look soon. */
 void vcpu_request(struct vcpu *v, uint32_t req);
 
-extern uint64_t exit_count, hypercall_count;
 
 #endif

@@ -62,6 +62,7 @@ void fpu_set(struct fpu *f, const struct hv_xsave *x) { memcpy(f->area, x->area,
 uint64_t tsc_khz(void) { return 1000000; }
 uint64_t guest_cr4_allowed(void) { return 0x7ff; }
 uint64_t tsc_to_us(uint64_t cycles) { return cycles / 1000; }
+void exit_totals(uint64_t *exits, uint64_t *hypercalls) { *exits = *hypercalls = 0; }
 
 void console_write_root(const char *s, size_t n)
 {

@@ -10,6 +10,7 @@
 #include <x86/percpu.h>
 #include "hv/errno.h"
 #include "hv/gpt.h"
+#include "hv/hypercall.h"
 #include "hv/page_alloc.h"
 #include "hv/printk.h"
 #include "hv/smp.h"
@@ -605,6 +606,25 @@ static void pause_intercept(struct vcpu *v)
 	F32(v, VMCB_INTERCEPT_MISC1) = misc1 ^ ICPT_PAUSE;
 }
 
+/*
+ * A VMMCALL that hypercall_fast() completes re-enters the guest from here,
+ * GIF still clear: no interrupt is taken and none of svm_vcpu_enter's
+ * set-up needs doing again (an interrupt pending meanwhile ends the next
+ * VMRUN at once, and the ordinary path takes it). VMMCALL is 3 bytes.
+ */
+static bool fast_hypercall(struct vcpu *v)
+{
+	if (F64(v, VMCB_EXITCODE) != SVM_EXIT_VMMCALL)
+		return false;
+	v->regs.rax = F64(v, VMCB_RAX);
+	if (!hypercall_fast(v, v->regs.rax))
+		return false;
+	F64(v, VMCB_RAX) = v->regs.rax;
+	F64(v, VMCB_EVENTINJ) = 0;      /* as requeue_event: nothing was cut off */
+	svm_set_rip(v, next_rip(v, F64(v, VMCB_RIP), 3));
+	return true;
+}
+
 void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline)
 {
 	struct svm_vcpu *sv = SVM(v);
@@ -630,7 +650,9 @@ void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 	 * until then.
 	 */
 	__asm__ __volatile__("cli; clgi; sti" ::: "memory");
-	svm_vmrun((uint64_t)v->block, &v->regs, (uint64_t)this_cpu()->vendor.svm.host_vmcb);
+	do
+		svm_vmrun((uint64_t)v->block, &v->regs, (uint64_t)this_cpu()->vendor.svm.host_vmcb);
+	while (fast_hypercall(v));
 	/* An interrupt or NMI that caused the exit is taken here. */
 	__asm__ __volatile__("stgi; cli" ::: "memory");
 	guest_switch_out(v, false);

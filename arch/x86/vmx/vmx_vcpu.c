@@ -20,6 +20,7 @@
 #include <x86/tsc.h>
 #include "hv/errno.h"
 #include "hv/gpt.h"
+#include "hv/hypercall.h"
 #include "hv/irqflags.h"
 #include "hv/page_alloc.h"
 #include "hv/smp.h"
@@ -1180,11 +1181,27 @@ static void arm_preemption_timer(uint64_t deadline)
 	vmwrite(GUEST_PREEMPTION_TIMER, ticks);
 }
 
+/*
+ * A VMCALL that hypercall_fast() completes resumes the guest from here,
+ * interrupts still off: none of vmx_vcpu_enter's set-up needs doing again
+ * (an interrupt pending meanwhile ends the next entry at once, through
+ * external-interrupt exiting, and the ordinary path takes it).
+ */
+static bool fast_hypercall(struct vcpu *v)
+{
+	if ((uint32_t)vmread(EXIT_REASON) != VMX_EXIT_VMCALL || !hypercall_fast(v, v->regs.rax))
+		return false;
+	clear_blocking();
+	vmwrite(GUEST_RIP, vmread(GUEST_RIP) + vmread(EXIT_INSTRUCTION_LEN));
+	return true;
+}
+
 void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline)
 {
 	struct vmx_vcpu *x = v->block;
 	unsigned int cpu;
 	uint32_t proc;
+	bool failed;
 
 	/* Interrupts stay off from here to the exit: CR2/KERNEL_GS_BASE and
 	 * the debug registers hold the guest's values. */
@@ -1206,7 +1223,9 @@ void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 	arm_preemption_timer(deadline);
 	load_guest_extra(x);
 	guest_switch_in(v);
-	if (vmx_launch(&v->regs, x->launched)) {
+	while (!(failed = vmx_launch(&v->regs, x->launched)) && fast_hypercall(v))
+		x->launched = true;
+	if (failed) {
 		/* VMfail (30.2): nothing of the guest ran. */
 		guest_switch_out(v, true);
 		save_guest_extra(x);

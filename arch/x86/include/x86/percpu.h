@@ -34,6 +34,7 @@ struct percpu {
 	struct virt_cpu virt;           /* virtualization on this CPU (hv/virt_cpu.c) */
 	struct vcpu *root_vcpu;         /* the root vCPU that runs here (hv/root.c) */
 	struct vcpu *root_vcpu_pending; /* handed over, not picked up yet */
+	uint64_t exits, hypercalls;     /* handled here (HC_STATS sums every CPU's) */
 	union {                         /* the backend's own (virt_ops) */
 		struct svm_percpu svm;
 		struct vmx_percpu vmx;

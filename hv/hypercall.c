@@ -5,7 +5,9 @@
  * an invoke step that does the work.
  */
 #include "hv/hypercall.h"
+#include "hv/cmdline.h"
 #include "hv/console.h"
+#include "hv/options.h"
 #include "hv/cpu_hotplug.h"
 #include "hv/cpuid.h"
 #include "hv/debugcon.h"
@@ -902,12 +904,21 @@ int64_t hypercall_dispatch(const struct hypercall_regs *regs)
  */
 BUILD_BUG_ON(HC_COUNT > 64);
 
+static bool fast_calls = true;
+
+static int parse_fast_calls(const char *value, void *arg)
+{
+	return cmdline_parse_bool(value, &fast_calls);
+}
+CMDLINE_OPTION(hc_fast, "hc_fast", parse_fast_calls, NULL,
+	       "handle the fast hypercalls right after the exit (default on; off: for make bench)");
+
 bool hypercall_fast_call(struct vcpu *v)
 {
 	const struct hc_desc *d = &hypercalls[v->regs.rax];     /* in HC_FAST_CALLS */
 	struct hc_ctx c;
 
-	if (!v->vm->is_root || !__atomic_load_n(&accepting, __ATOMIC_ACQUIRE) ||
+	if (!fast_calls || !v->vm->is_root || !__atomic_load_n(&accepting, __ATOMIC_ACQUIRE) ||
 	    (d->locked && !spin_trylock(&mgmt_lock)))
 		return false;
 	c.arg = &v->regs.rbx;           /* RBX, RCX, RDX, RSI: in order */

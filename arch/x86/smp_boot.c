@@ -214,6 +214,11 @@ static void start_aps(unsigned int n)
 			pr_err("smp: CPU %u (APIC ID %u) did not answer within %lu ms; left offline\n",
 			       c, cpu_apic_id[c], ap_timeout_ms);
 			/* Its memory stays: a late AP might still be using the stack. */
+		} else {
+			/* Online: the AP sets its bit right after its state, but
+			 * may not have got there yet (a descheduled emulator
+			 * thread): set here too, so the count below is right. */
+			cpumask_set_atomic(&cpu_online_mask, c);
 		}
 	}
 }

@@ -60,6 +60,19 @@ static void test_simple_calls(void)
 	EXPECT("cap vendor", hcall(HC_CHECK_CAP, HV_CAP_VENDOR, 0, 0, 0), guest_is_intel() ? 1 : 2);
 	CHECK("cap max vms", hcall(HC_CHECK_CAP, HV_CAP_MAX_VMS, 0, 0, 0) >= 2);
 	EXPECT("cap unknown", hcall(HC_CHECK_CAP, 999, 0, 0, 0), 0);
+
+	/* HC_STATS counts every hypercall, the fast path's (API_VERSION) and
+	 * the ordinary path's (VIRT_STATUS) alike: between two HC_STATS at
+	 * least these ten, the VIRT_STATUS and the second HC_STATS itself. */
+	struct hv_stats *s0 = ralloc(4096), *s1 = ralloc(4096);
+
+	hcall(HC_STATS, (uint64_t)s0, HV_STATS_NO_SHRINK, 0, 0);
+	for (int i = 0; i < 10; i++)
+		hcall(HC_API_VERSION, 0, 0, 0, 0);
+	hcall(HC_VIRT_STATUS, 0, 0, 0, 0);
+	hcall(HC_STATS, (uint64_t)s1, HV_STATS_NO_SHRINK, 0, 0);
+	CHECK("stats count fast and ordinary hypercalls",
+	      s1->hypercalls - s0->hypercalls >= 12 && s1->exits - s0->exits >= 12);
 }
 
 /* Parks a root vCPU started only to be there (hotplug refuses its CPU). */
@@ -560,6 +573,13 @@ static void stress_op(unsigned int cpu, uint64_t *seed)
 		vcpu = hcall(HC_VCPU_CREATE, vm, (uint64_t)sc->exit, 0, 0);
 		stress_note(cpu, "vcpu create", vcpu, vcpu > 0);
 		if (vcpu > 0) {
+			/* Fast calls that need the management lock while the
+			 * other CPUs take it: tried there, else the ordinary
+			 * path (docs/hypercalls.md, "Fast calls"). */
+			r = hcall(HC_GET_MP_STATE, vcpu, 0, 0, 0);
+			stress_note(cpu, "get mp state (fast)", r, r == HV_MP_RUNNABLE);
+			r = hcall(HC_KICK, vcpu, 0, 0, 0);
+			stress_note(cpu, "kick (fast)", r, r == 0);
 			r = hcall(HC_VCPU_DESTROY, vcpu, 0, 0, 0);
 			stress_note(cpu, "vcpu destroy", r, r == 0);
 		}

@@ -32,6 +32,9 @@ class Case:
                                 smp=self.smp, cpu=self.cpu, timeout=self.timeout, **self.kw)
 
     def run(self, img):
+        return harness.retry_on_emulator_fault(self.name, lambda: self._run(img))
+
+    def _run(self, img):
         r = self.boot(img)
         log = r.serial
         # A timeout fails every case, 'any' status included: a run that

@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import cases as base
+import harness
 import session
 
 VMM = "build/vmm.elf"
@@ -117,6 +118,9 @@ class LinuxCase:
         return (VMM + "|" + " ".join(self.vms),) + tuple(self.extra_modules)
 
     def run(self, img):
+        return harness.retry_on_emulator_fault(self.name, lambda: self._run(img))
+
+    def _run(self, img):
         if not os.path.exists(KERNEL):
             return False, "no guest images (make images)", ""
         cmdline = self.hv_cmdline + (" bochs_exit" if self.emu == "bochs" else "")

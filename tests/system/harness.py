@@ -17,6 +17,23 @@ OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 
 
+# What the hypervisor prints when QEMU's TCG ends a VMRUN with the host's
+# own state saved as the guest's (arch/x86/svm/svm_vcpu.c, decode_exit): a
+# fault of the emulator, not of the code under test. A case that hits it is
+# run once more, and says so.
+EMULATOR_FAULT = "saved the host's own state as the guest's"
+
+
+def retry_on_emulator_fault(name, attempt):
+    """attempt() -> (ok, why, log); once more if the log shows the fault."""
+    ok, why, log = attempt()
+    if not ok and EMULATOR_FAULT in log:
+        print("note: %s hit QEMU's SVM fault (%s); running it again" % (name, EMULATOR_FAULT),
+              flush=True)
+        ok, why, log = attempt()
+    return ok, why, log
+
+
 def qemu_status(code):
     """QEMU's exit status for a code written to isa-debug-exit."""
     return (code << 1) | 1

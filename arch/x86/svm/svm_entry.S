@@ -45,6 +45,8 @@ svm_vmrun:
 	movq (%rsp), %rax
 
 	vmrun %rax
+	.global svm_vmrun_resume
+svm_vmrun_resume:                       /* where #VMEXIT resumes the host */
 
 	/* Guest GPRs are live; keep the guest's RSI on the stack for now. */
 	xchgq %rsi, 8(%rsp)

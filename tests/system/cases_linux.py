@@ -270,8 +270,11 @@ def cases():
                   extra_modules=(guest(), INITRD), quick=False),
         LinuxCase("linux-qemu-2", one_vm(2, 300), ["vm=1,initrd=2,cpus=2,mem=256M"], smp=2,
                   extra_modules=(guest(), INITRD)),
-        # Four vCPUs on two physical CPUs: they share them in budget slices.
-        LinuxCase("linux-qemu-4-on-2", one_vm(4, 400, slack=3.0), ["vm=1,initrd=2,cpus=4,mem=256M"], smp=2,
+        # More vCPUs than CPUs: they share them in budget slices. Three on
+        # one CPU here: QEMU's TCG with several CPUs loses the host's state
+        # now and then in such boots (docs/debugging.md, "A fault of QEMU's
+        # SVM model"); with one CPU (one emulator thread) it was not seen.
+        LinuxCase("linux-qemu-3-on-1", one_vm(3, 400, slack=3.0), ["vm=1,initrd=2,cpus=3,mem=256M"], smp=1,
                   extra_modules=(guest(), INITRD)),
         LinuxCase("linux-uefi-2", one_vm(2, 400), ["vm=1,initrd=2,cpus=2,mem=256M"], emu="uefi",
                   smp=2, extra_modules=(guest(), INITRD)),

@@ -6,13 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <lib/format.h>               /* snprintf, vsnprintf */
 #include <uapi/hv/hypercall.h>
 
 void guest_main(struct hv_root_info *info);
 
 void gprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int gsnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int gvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 void gputs(const char *s);
 
 /* VMCALL on Intel, VMMCALL on AMD (guest_init decides from CPUID). */

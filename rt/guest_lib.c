@@ -92,30 +92,13 @@ void gputs(const char *s)
 	}
 }
 
-/* The formatter is lib/format.c, the hypervisor's own. */
-int gvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
-{
-	return vsnprintf(buf, size, fmt, ap);
-}
-
-int gsnprintf(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = gvsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	return n;
-}
-
 void gprintf(const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	gvsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	gputs(buf);
 }

@@ -44,7 +44,7 @@ void vmm_printf(const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = gvsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (n > (int)sizeof(buf) - 1)
 		n = sizeof(buf) - 1;
@@ -72,7 +72,7 @@ static void flush(unsigned int i, unsigned int upto)
 	if (!upto)
 		return;
 	if (prefix)
-		n = (unsigned int)gsnprintf(line, 16, "[vm%u] ", vms[i].id);
+		n = (unsigned int)snprintf(line, 16, "[vm%u] ", vms[i].id);
 	gmemcpy(line + n, o->buf, upto);
 	hcall(HC_CONSOLE_WRITE, (uint64_t)line, n + upto, 0, 0);
 	o->len -= upto;

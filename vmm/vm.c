@@ -34,7 +34,7 @@ static void fail(struct vmm_vm *vm, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	gvsnprintf(why, sizeof(why), fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	vmm_printf("vm %u: not started: %s\n", vm->id, why);
 }
@@ -142,10 +142,10 @@ static int load(struct vmm_vm *vm, const struct vm_config *cfg, char *kind, size
 	}
 	if (is_bzimage(kernel, ksize)) {
 		struct linux_boot lb;
-		int n = gsnprintf(cmdline, sizeof(cmdline), linux_defaults, root_info->tsc_khz);
+		int n = snprintf(cmdline, sizeof(cmdline), linux_defaults, root_info->tsc_khz);
 
 		if (*args)
-			gsnprintf(cmdline + n, sizeof(cmdline) - (size_t)n, " %s", args);
+			snprintf(cmdline + n, sizeof(cmdline) - (size_t)n, " %s", args);
 		if (linux_load(vm->ram, vm->ram_size, kernel, ksize, initrd, isize, cmdline, &lb,
 			       err, sizeof(err))) {
 			fail(vm, "Linux kernel: %s", err);
@@ -160,7 +160,7 @@ static int load(struct vmm_vm *vm, const struct vm_config *cfg, char *kind, size
 			fail(vm, "the boot state was refused");
 			return -1;
 		}
-		gsnprintf(kind, kind_len, "Linux (boot protocol %u.%02u)", lb.protocol >> 8,
+		snprintf(kind, kind_len, "Linux (boot protocol %u.%02u)", lb.protocol >> 8,
 			  lb.protocol & 0xff);
 		return 0;
 	}
@@ -190,7 +190,7 @@ static int load(struct vmm_vm *vm, const struct vm_config *cfg, char *kind, size
 		fail(vm, "the boot state was refused");
 		return -1;
 	}
-	gsnprintf(kind, kind_len, "multiboot kernel");
+	snprintf(kind, kind_len, "multiboot kernel");
 	return 0;
 }
 
@@ -297,7 +297,7 @@ void vm_stop(struct vmm_vm *vm, const char *reason, int code)
 	if (!__atomic_compare_exchange_n(&vm->state, &expected, VM_STOPPING, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return;
-	gsnprintf(vm->end_reason, sizeof(vm->end_reason), "%s", reason);
+	snprintf(vm->end_reason, sizeof(vm->end_reason), "%s", reason);
 	vm->end_code = code;
 	/* Out of HC_RUN wherever they are: CPU 0 tears the VM down. */
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
@@ -321,10 +321,10 @@ static void report(struct vmm_vm *vm)
 		   vm->end_code, ms / 1000, ms % 1000);
 	if (vm_hcall(HC_VM_STATS, (uint64_t)vm->handle, (uint64_t)&st, 0, 0) < 0)
 		return;
-	n = gsnprintf(line, sizeof(line), "vm %u: %lu exits:", vm->id, st.exits);
+	n = snprintf(line, sizeof(line), "vm %u: %lu exits:", vm->id, st.exits);
 	for (int k = 0; k < HV_STAT_COUNT && n < (int)sizeof(line) - 32; k++)
 		if (st.kind[k])
-			n += gsnprintf(line + n, sizeof(line) - (size_t)n, " %s %lu", stat_names[k],
+			n += snprintf(line + n, sizeof(line) - (size_t)n, " %s %lu", stat_names[k],
 				       st.kind[k]);
 	vmm_printf("%s\n", line);
 	if (vm->unknown_ports || vm->unknown_mmio)

@@ -36,7 +36,7 @@ static void fpu_round(unsigned int cpu, struct cc_mbox *mb)
 		d = fpu_compare(&cur, &snap[cpu], use_avx[cpu], true);
 		mb->res[0] = d.items;
 		if (d.items)
-			csnprintf(mb->text, sizeof(mb->text),
+			snprintf(mb->text, sizeof(mb->text),
 				  "%d registers differ, first %s: 0x%lx, expected 0x%lx",
 				  d.items, d.what, d.got, d.want);
 	}
@@ -46,7 +46,7 @@ static void fpu_round(unsigned int cpu, struct cc_mbox *mb)
 	d = fpu_compare(&snap[cpu], &pat, use_avx[cpu], true);
 	mb->res[1] = d.items;
 	if (d.items && !mb->text[0])
-		csnprintf(mb->text, sizeof(mb->text), "the load did not take: %s: 0x%lx, expected 0x%lx",
+		snprintf(mb->text, sizeof(mb->text), "the load did not take: %s: 0x%lx, expected 0x%lx",
 			  d.what, d.got, d.want);
 }
 

@@ -135,7 +135,7 @@ static int start_aps(struct cs_mbox *mb, uint32_t aps)
 		delay_us(200);
 	}
 	if (!wait_bits(&online, aps, 10000)) {
-		csnprintf(mb->text, sizeof(mb->text), "APs online 0x%x of 0x%x after 10 s",
+		snprintf(mb->text, sizeof(mb->text), "APs online 0x%x of 0x%x after 10 s",
 			  online, aps | 1);
 		return -1;
 	}
@@ -226,7 +226,7 @@ static int bsp_main(void)
 	__atomic_store_n(&go_exit, 1, __ATOMIC_RELEASE);
 	apic_icr(CS_VEC_WAKE | ICR_OTHERS, 0);
 	if (!wait_bits(&exited, online & aps, 5000) && !status)
-		csnprintf(mb->text, sizeof(mb->text), "APs that saw the end: 0x%x of 0x%x", exited,
+		snprintf(mb->text, sizeof(mb->text), "APs that saw the end: 0x%x of 0x%x", exited,
 			  online & aps);
 	mb->exited = exited;
 	return status;

@@ -67,7 +67,7 @@ static void result(int kind, const char *name, const char *why)
 			result(1, name, "");                                    \
 		} else {                                                        \
 			char why_[256];                                         \
-			gsnprintf(why_, sizeof(why_), __VA_ARGS__);             \
+			snprintf(why_, sizeof(why_), __VA_ARGS__);             \
 			result(0, name, why_);                                  \
 		}                                                               \
 	} while (0)
@@ -259,7 +259,7 @@ static void explain(struct child64 *c, unsigned int i, uint32_t cmd, enum child6
 	char d[160];
 
 	child_describe64(c, i, d, sizeof(d));
-	gsnprintf(cmd_err, sizeof(cmd_err), "command %u on %s.%u did not complete (event %d): %s",
+	snprintf(cmd_err, sizeof(cmd_err), "command %u on %s.%u did not complete (event %d): %s",
 		  cmd, c->name, i, (int)ev, d);
 }
 
@@ -419,7 +419,7 @@ static void root_tally(struct tally *t, uint32_t round, const char *after)
 		return;
 	if (!t->bad++) {
 		t->first_round = round;
-		gsnprintf(t->why, sizeof(t->why), "after %s: %d registers differ, first %s: 0x%lx, expected 0x%lx",
+		snprintf(t->why, sizeof(t->why), "after %s: %d registers differ, first %s: 0x%lx, expected 0x%lx",
 			  after, d.items, d.what, d.got, d.want);
 	}
 	/* Go on from what it should be. */
@@ -493,7 +493,7 @@ static void fpu_section(void)
 	ca_xcr0 = have_xsave ? (uint64_t)mbox(&ca, 0)->res[1] : 1;
 	cb_xcr0 = have_xsave ? (uint64_t)mbox(&cb, 0)->res[1] : 1;
 	if (mbox(&ca, 0)->res[0] != -1 || ca_xcr0 != want_a || cb_xcr0 != 1) {
-		gsnprintf(cmd_err, sizeof(cmd_err), "child setup: A XSETBV(0x%lx) raised %ld, XCR0 0x%lx; B XCR0 0x%lx",
+		snprintf(cmd_err, sizeof(cmd_err), "child setup: A XSETBV(0x%lx) raised %ld, XCR0 0x%lx; B XCR0 0x%lx",
 			  want_a, mbox(&ca, 0)->res[0], ca_xcr0, cb_xcr0);
 		section_abort(cmd_err);
 		return;
@@ -516,7 +516,7 @@ static void fpu_section(void)
 			xsetbv0(root_xcr0);
 			root_avx = have_avx;
 			if (xgetbv0() != root_xcr0) {
-				gsnprintf(cmd_err, sizeof(cmd_err), "the root's XSETBV(0x%lx) left XCR0 0x%lx",
+				snprintf(cmd_err, sizeof(cmd_err), "the root's XSETBV(0x%lx) left XCR0 0x%lx",
 					  root_xcr0, xgetbv0());
 				section_abort(cmd_err);
 				return;
@@ -544,12 +544,12 @@ static void fpu_section(void)
 	root_tally(&troot[n[1] ? 1 : 0], g, "the last runs");
 	ca_round = cb_round = g;
 
-	gsnprintf(name, sizeof(name), "fpu: root x87/SSE state intact across %u child runs (%s)",
+	snprintf(name, sizeof(name), "fpu: root x87/SSE state intact across %u child runs (%s)",
 		  2 * n[0] + (n[1] ? 0 : 2), have_xsave ? "root XCR0 0x1" : "no XSAVE: FXSAVE");
 	CHECK(!troot[0].bad, name, "%d bad, first in round %u %s", troot[0].bad, troot[0].first_round,
 	      troot[0].why);
 	if (xsetbv_exits) {
-		gsnprintf(name, sizeof(name), "fpu: root x87/SSE%s state intact across %u child runs (root XCR0 0x%lx)",
+		snprintf(name, sizeof(name), "fpu: root x87/SSE%s state intact across %u child runs (root XCR0 0x%lx)",
 			  root_avx ? "/AVX" : "", 2 * n[1] + 2, root_xcr0);
 		CHECK(!troot[1].bad, name, "%d bad, first in round %u %s", troot[1].bad,
 		      troot[1].first_round, troot[1].why);
@@ -557,10 +557,10 @@ static void fpu_section(void)
 		SKIP("fpu: root state intact at its full XCR0", !have_xsave ? "no XSAVE (CPUID.1:ECX[26] clear)" :
 		     "XSETBV does not exit on this CPU: the root stays at XCR0 0x1");
 	}
-	gsnprintf(name, sizeof(name), "fpu: child A (XCR0 0x%lx) keeps its x87/SSE%s state across %u switches",
+	snprintf(name, sizeof(name), "fpu: child A (XCR0 0x%lx) keeps its x87/SSE%s state across %u switches",
 		  ca_xcr0, ca_xcr0 & 4 ? "/AVX" : "", g);
 	CHECK(!ta.bad, name, "%d rounds bad, first round %u: %s", ta.bad, ta.first_round, ta.why);
-	gsnprintf(name, sizeof(name), "fpu: child B (XCR0 0x%lx: SSE through CR4.OSFXSR alone) keeps its x87/SSE state across %u switches",
+	snprintf(name, sizeof(name), "fpu: child B (XCR0 0x%lx: SSE through CR4.OSFXSR alone) keeps its x87/SSE state across %u switches",
 		  cb_xcr0, g);
 	CHECK(!tb.bad, name, "%d rounds bad, first round %u: %s", tb.bad, tb.first_round, tb.why);
 	fpu_ok = true;
@@ -786,37 +786,37 @@ static void xsetbv_section(void)
 	}
 	b_new = have_avx ? 7 : 3;
 	root0 = xgetbv0();
-	gsnprintf(name, sizeof(name), "xsetbv: child B's XSETBV(0x%lx) takes: it reads XCR0 0x%lx", b_new, b_new);
+	snprintf(name, sizeof(name), "xsetbv: child B's XSETBV(0x%lx) takes: it reads XCR0 0x%lx", b_new, b_new);
 	if (!xsetbv_cmd(&cb, 0, b_new, &vec, &xb)) {
 		section_abort(cmd_err);
 		return;
 	}
 	CHECK(vec == -1 && xb == b_new, name, "raised %ld, XCR0 0x%lx", vec, xb);
-	gsnprintf(name, sizeof(name), "xsetbv: the root's XCR0 stays 0x%lx after a child's XSETBV", root0);
+	snprintf(name, sizeof(name), "xsetbv: the root's XCR0 stays 0x%lx after a child's XSETBV", root0);
 	x = xgetbv0();
 	CHECK(x == root0, name, "the root reads 0x%lx", x);
 	if (!xgetbv_cmd(&ca, &xa)) {
 		section_abort(cmd_err);
 		return;
 	}
-	gsnprintf(name, sizeof(name), "xsetbv: child A's XCR0 stays 0x%lx after B's XSETBV", ca_xcr0);
+	snprintf(name, sizeof(name), "xsetbv: child A's XCR0 stays 0x%lx after B's XSETBV", ca_xcr0);
 	CHECK(xa == ca_xcr0, name, "A reads 0x%lx", xa);
 	if (!xgetbv_cmd(&cb, &xb)) {
 		section_abort(cmd_err);
 		return;
 	}
-	gsnprintf(name, sizeof(name), "xsetbv: B still reads 0x%lx after A and the root ran", b_new);
+	snprintf(name, sizeof(name), "xsetbv: B still reads 0x%lx after A and the root ran", b_new);
 	CHECK(xb == b_new, name, "B reads 0x%lx", xb);
 	xsetbv_gp(&cb, "xsetbv: XCR0 without bit 0 raises #GP in the child, XCR0 unchanged", 0,
 		  b_new & ~1ULL, b_new);
 	xsetbv_gp(&cb, "xsetbv: XCR0 with AVX but not SSE (0x5) raises #GP in the child", 0, 5, b_new);
 	while (bit < 62 && (xcr0_supported >> bit & 1))
 		bit++;
-	gsnprintf(name, sizeof(name), "xsetbv: an XCR0 bit the CPUID does not offer (bit %u) raises #GP", bit);
+	snprintf(name, sizeof(name), "xsetbv: an XCR0 bit the CPUID does not offer (bit %u) raises #GP", bit);
 	xsetbv_gp(&cb, name, 0, b_new | 1ULL << bit, b_new);
 	xsetbv_gp(&cb, "xsetbv: XSETBV with ECX 1 raises #GP", 1, b_new, b_new);
 	r = hcall(HC_GET_XSAVE, (uint64_t)cb.vcpu[0], (uint64_t)xs, 0, 0);
-	gsnprintf(name, sizeof(name), "xsetbv: HC_GET_XSAVE reports the XCR0 child B set (0x%lx)", b_new);
+	snprintf(name, sizeof(name), "xsetbv: HC_GET_XSAVE reports the XCR0 child B set (0x%lx)", b_new);
 	CHECK(r == 0 && xs->xcr0 == b_new && xs->size == area_bytes(b_new), name,
 	      "returned %ld, xcr0 0x%lx, size %u", r, xs->xcr0, xs->size);
 	section_end();
@@ -853,7 +853,7 @@ static void xcr0_lower_section(void)
 	ok = ok && run_cmd(&cl, 0, CC_FPU_ROUND) && xsetbv_cmd(&cl, 0, low, &vec, &xl);
 	if (!ok || vec != -1 || xl != low) {
 		if (ok)
-			gsnprintf(cmd_err, sizeof(cmd_err), "XSETBV(0x%lx) raised %ld, XCR0 0x%lx", low, vec, xl);
+			snprintf(cmd_err, sizeof(cmd_err), "XSETBV(0x%lx) raised %ld, XCR0 0x%lx", low, vec, xl);
 		section_abort(cmd_err);
 		child_destroy64(&cl);
 		return;
@@ -862,13 +862,13 @@ static void xcr0_lower_section(void)
 	gmemcpy(&bv, x->area + 512, 8);
 	if (!r)
 		r = hcall(HC_SET_XSAVE, (uint64_t)cl.vcpu[0], (uint64_t)x, 0, 0);
-	gsnprintf(name, sizeof(name), "xcr0: after child L lowered XCR0 0x%lx -> 0x%lx, HC_SET_XSAVE takes back what HC_GET_XSAVE gave",
+	snprintf(name, sizeof(name), "xcr0: after child L lowered XCR0 0x%lx -> 0x%lx, HC_SET_XSAVE takes back what HC_GET_XSAVE gave",
 		  full, low);
 	CHECK(r == 0, name, "returned %ld: xcr0 0x%lx, XSTATE_BV 0x%lx", r, x->xcr0, bv);
 	gprintf("cpu-test: so far %d passed, %d failed; next a run the hypervisor may not survive"
 		" (XSTATE_BV 0x%lx saved for XCR0 0x%lx)\n", passed, failed, bv, x->xcr0);
 	ok = xgetbv_cmd(&cl, &xl);
-	gsnprintf(name, sizeof(name), "xcr0: child L runs again after lowering its XCR0 to 0x%lx", low);
+	snprintf(name, sizeof(name), "xcr0: child L runs again after lowering its XCR0 to 0x%lx", low);
 	CHECK(ok && xl == low, name, "XCR0 0x%lx %s", xl, ok ? "" : cmd_err);
 	child_destroy64(&cl);
 	section_end();
@@ -1147,12 +1147,12 @@ static bool read_isolated(struct child64 *c, unsigned int i, uint64_t out[NR_ISO
 		mb->u.msr[k] = (struct cc_msr_op){ .msr = msr_isolated[k].msr };
 	mb->arg[0] = NR_ISOLATED;
 	if (!run_cmd(c, i, CC_MSR_BATCH)) {
-		gsnprintf(why, n, "%s", cmd_err);
+		snprintf(why, n, "%s", cmd_err);
 		return false;
 	}
 	for (size_t k = 0; k < NR_ISOLATED; k++) {
 		if (mb->u.msr[k].vector != -1) {
-			gsnprintf(why, n, "reading 0x%x raised %d", msr_isolated[k].msr, mb->u.msr[k].vector);
+			snprintf(why, n, "reading 0x%x raised %d", msr_isolated[k].msr, mb->u.msr[k].vector);
 			return false;
 		}
 		out[k] = mb->u.msr[k].value;
@@ -1292,7 +1292,7 @@ static void msr_section(void)
 		section_abort(cmd_err);
 		return;
 	}
-	gsnprintf(why, sizeof(why), "msr: MTRRdefType written back as read (0x%lx) is accepted", def_type);
+	snprintf(why, sizeof(why), "msr: MTRRdefType written back as read (0x%lx) is accepted", def_type);
 	CHECK(mb->u.msr[0].vector == -1, why, "WRMSR raised %d", mb->u.msr[0].vector);
 	for (size_t k = 0; k < NR_MSR_CASES; k++) {
 		const struct msr_case *m = &msr_cases[k];
@@ -1325,7 +1325,7 @@ static void msr_section(void)
 	ok = read_isolated(&cn, 0, vals, why, sizeof(why));
 	for (size_t k = 0; ok && k < NR_ISOLATED; k++)
 		if (vals[k] != msr_isolated[k].reset) {
-			gsnprintf(why, sizeof(why), "N reads 0x%lx from MSR 0x%x (expected 0x%lx)", vals[k],
+			snprintf(why, sizeof(why), "N reads 0x%lx from MSR 0x%x (expected 0x%lx)", vals[k],
 				  msr_isolated[k].msr, msr_isolated[k].reset);
 			ok = false;
 		}
@@ -1341,7 +1341,7 @@ static void msr_section(void)
 		if (msr_isolated[k].msr == EFER && (r[3] & (1u << 25)))
 			want = 0xd01;
 		if (again[k] != want) {
-			gsnprintf(why, sizeof(why), "M reads 0x%lx from MSR 0x%x (expected 0x%lx)", again[k],
+			snprintf(why, sizeof(why), "M reads 0x%lx from MSR 0x%x (expected 0x%lx)", again[k],
 				  msr_isolated[k].msr, want);
 			ok = false;
 		}
@@ -1389,7 +1389,7 @@ static void cr8_section(void)
 	}
 	r = hcall(HC_SET_MEMORY_REGION, (uint64_t)c8.vm, SPARE_GPA, (uint64_t)spare, 4096);
 	if (r) {
-		gsnprintf(cmd_err, sizeof(cmd_err), "adding the spare region returned %ld", r);
+		snprintf(cmd_err, sizeof(cmd_err), "adding the spare region returned %ld", r);
 		section_abort(cmd_err);
 		return;
 	}
@@ -1469,7 +1469,7 @@ static void id_check(struct child64 *c, unsigned int i, unsigned int cpu, bool r
 	uint32_t le = amd_topo ? mb->u.cpuid[2].out[0] : i;
 	char name[160];
 
-	gsnprintf(name, sizeof(name), "cpuid: vCPU %u on CPU %u sees APIC ID %u in leaf 1 EBX[31:24], 0xB EDX%s",
+	snprintf(name, sizeof(name), "cpuid: vCPU %u on CPU %u sees APIC ID %u in leaf 1 EBX[31:24], 0xB EDX%s",
 		  i, cpu, i, amd_topo ? ", 0x8000001E EAX" : "");
 	if (!ran)
 		CHECK(false, name, "%s", cmd_err);
@@ -1535,7 +1535,7 @@ static void cpuid_section(void)
 	r = hcall(HC_GET_CPUID, (uint64_t)cp.vm, (uint64_t)cpuid_buf, 0, 0);
 	e = r ? NULL : cpuid_find(cpuid_buf, 0x40000000, 0);
 	if (!e || !cpuid_find(cpuid_buf, 1, 0) || !cpuid_find(cpuid_buf, 0x80000001, 0)) {
-		gsnprintf(cmd_err, sizeof(cmd_err), "HC_GET_CPUID returned %ld, leaves 0x40000000/1/0x80000001 %s",
+		snprintf(cmd_err, sizeof(cmd_err), "HC_GET_CPUID returned %ld, leaves 0x40000000/1/0x80000001 %s",
 			  r, e ? "present" : "missing");
 		section_abort(cmd_err);
 		child_destroy64(&cp);
@@ -1673,7 +1673,7 @@ static void region_section(void)
 	*page = REGION_VALUE;
 	r = hcall(HC_SET_MEMORY_REGION, (uint64_t)cr.vm, REGION_GPA, (uint64_t)page, 4096);
 	if (r) {
-		gsnprintf(cmd_err, sizeof(cmd_err), "adding the region returned %ld", r);
+		snprintf(cmd_err, sizeof(cmd_err), "adding the region returned %ld", r);
 		section_abort(cmd_err);
 		child_destroy64(&cr);
 		return;
@@ -1750,9 +1750,9 @@ static void insn_section(void)
 		int want = insns[i].vector, got = mb->u.insn[i];
 
 		if (want < 0)
-			gsnprintf(name, sizeof(name), "insn: %s completes in a child", insns[i].name);
+			snprintf(name, sizeof(name), "insn: %s completes in a child", insns[i].name);
 		else
-			gsnprintf(name, sizeof(name), "insn: %s raises %s in a child", insns[i].name,
+			snprintf(name, sizeof(name), "insn: %s raises %s in a child", insns[i].name,
 				  want == 6 ? "#UD" : "#GP");
 		CHECK(got == want, name, "raised %d (-1: nothing)", got);
 	}

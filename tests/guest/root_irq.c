@@ -71,8 +71,8 @@ static void note_failure(const char *name, const char *why)
 
 	if (nfail_names >= FAIL_NAMES)
 		return;
-	gsnprintf(n, sizeof(n), "%s", name);
-	gsnprintf(fail_names[nfail_names++], sizeof(fail_names[0]), "%s...: %s", n, why);
+	snprintf(n, sizeof(n), "%s", name);
+	snprintf(fail_names[nfail_names++], sizeof(fail_names[0]), "%s...: %s", n, why);
 }
 
 static void result(bool ok, const char *name, const char *why)
@@ -100,7 +100,7 @@ static void result(bool ok, const char *name, const char *why)
 			result(true, name, "");                                 \
 		} else {                                                        \
 			char why_[320];                                         \
-			gsnprintf(why_, sizeof(why_), __VA_ARGS__);             \
+			snprintf(why_, sizeof(why_), __VA_ARGS__);             \
 			result(false, name, why_);                              \
 		}                                                               \
 	} while (0)
@@ -330,7 +330,7 @@ static int64_t make_child(struct child64 *c, const char *name, bool smp, unsigne
 	r = child_create64(c, b, (size_t)(e - b), CHILD_RAM, nvcpus);
 	c->budget_us = CMD_BUDGET_US;
 	if (r) {
-		gsnprintf(cmd_err, sizeof(cmd_err), "creating child %s (%u vCPUs%s) failed: %ld", name,
+		snprintf(cmd_err, sizeof(cmd_err), "creating child %s (%u vCPUs%s) failed: %ld", name,
 			  nvcpus, irqchip ? ", irqchip" : "", r);
 		gprintf("irq-test: %s\n", cmd_err);
 	}
@@ -376,7 +376,7 @@ static void explain(struct child64 *c, unsigned int i, uint32_t cmd, enum child6
 	char d[200];
 
 	child_describe64(c, i, d, sizeof(d));
-	gsnprintf(cmd_err, sizeof(cmd_err), "command %u on %s.%u did not complete (event %d): %s",
+	snprintf(cmd_err, sizeof(cmd_err), "command %u on %s.%u did not complete (event %d): %s",
 		  cmd, c->name, i, (int)ev, d);
 }
 
@@ -504,14 +504,14 @@ static void periodic_check(uint32_t tdcr, uint32_t div)
 	}
 	if (tries > TIMING_TRIES)
 		tries = TIMING_TRIES;
-	gsnprintf(name, sizeof(name),
+	snprintf(name, sizeof(name),
 		  "timer: periodic, divide by %u (%lu counts = %lu ms): at most one interrupt per elapsed period and at least a third of them, none early (the k-th >= k periods after the start), none after TMICT=0",
 		  div, count, ms);
 	CHECK(hard && n >= 2 && n * 3 >= expect, name,
 	      "%lu interrupts in %lu periods, %s%lu, %ld after TMICT=0 (TMCCT %ld), try %d %s", n, expect,
 	      early ? "early: number " : "early: ", early, mb->res[3], mb->res[4], tries,
 	      ok ? "" : cmd_err);
-	gsnprintf(name, sizeof(name), "timer: periodic, divide by %u (%lu ms): median spacing within 25%% of the period",
+	snprintf(name, sizeof(name), "timer: periodic, divide by %u (%lu ms): median spacing within 25%% of the period",
 		  div, ms);
 	CHECK(ok && n >= 2 && gap * 4 >= period * 3 && gap * 4 <= period * 5, name,
 	      "median gap %lu ticks, period %lu (%lu interrupts), try %d", gap, period, n, tries);
@@ -549,7 +549,7 @@ static void timer_section(void)
 	}
 	if (tries > TIMING_TRIES)
 		tries = TIMING_TRIES;
-	gsnprintf(name, sizeof(name),
+	snprintf(name, sizeof(name),
 		  "timer: one-shot, divide by 4, %lu ms: the interrupt comes no earlier than initial count x 4 TSC ticks after the write, at most %lu ms late",
 		  timer_ms, late_ms);
 	CHECK(ok && mb->res[0] >= 1 && got >= delay && got <= delay + ms_tsc(late_ms), name,
@@ -595,7 +595,7 @@ static void timer_section(void)
 	}
 	if (tries > TIMING_TRIES)
 		tries = TIMING_TRIES;
-	gsnprintf(name, sizeof(name),
+	snprintf(name, sizeof(name),
 		  "timer: TSC-deadline, %lu ms ahead: IA32_TSC_DEADLINE reads the deadline while armed; the interrupt comes at or after it, at most %lu ms late",
 		  timer_ms, late_ms);
 	CHECK(ok && mb->res[2] >= 1 && mb->res[1] >= mb->res[0] && got <= ms_tsc(late_ms) &&
@@ -1024,7 +1024,7 @@ static void run_section(void)
 	CHECK(ev == C64_OTHER && x->reason == HV_EXIT_TIMEOUT && c0 > 0,
 	      "run: HC_RUN with a 20 ms budget on a spinning child returns HV_EXIT_TIMEOUT (the child ran meanwhile)",
 	      "event %d, exit reason %u, %lu loops", (int)ev, x->reason, c0);
-	gsnprintf(name, sizeof(name), "run: ... after 20 ms by the TSC, at most %lu ms more", late_ms);
+	snprintf(name, sizeof(name), "run: ... after 20 ms by the TSC, at most %lu ms more", late_ms);
 	CHECK(t1 - t0 >= ms_tsc(20) && t1 - t0 <= ms_tsc(20 + late_ms), name, "after %lu us, try %d",
 	      tsc_us(t1 - t0), tries);
 
@@ -1211,7 +1211,7 @@ static void mmio_section(void)
 		      "event %d, reason %u, gpa 0x%lx, size %u, %u bytes, first 0x%x; HC_SET_REGS %ld",
 		      (int)ev, x->reason, x->mmio.gpa, x->mmio.size, x->mmio.insn_len, x->mmio.insn[0], r);
 		if (!got) {
-			gsnprintf(why, sizeof(why), "the LODS exit did not come (reason %u)", x->reason);
+			snprintf(why, sizeof(why), "the LODS exit did not come (reason %u)", x->reason);
 			ct_ok = false;
 			section_abort(why);
 			return;
@@ -1254,7 +1254,7 @@ static void strio_section(void)
 		if (ev != C64_OTHER || x->reason != HV_EXIT_IO || x->io.port != 0x510 || !x->io.out ||
 		    x->io.size != 1 || x->io.data != 0x30 + k) {
 			bad = k;
-			gsnprintf(why, sizeof(why), "record %u: event %d, reason %u, port 0x%x, %s, size %u, data 0x%lx",
+			snprintf(why, sizeof(why), "record %u: event %d, reason %u, port 0x%x, %s, size %u, data 0x%lx",
 				  k, (int)ev, x->reason, x->io.port, x->io.out ? "out" : "in", x->io.size,
 				  x->io.data);
 			break;
@@ -1278,7 +1278,7 @@ static void strio_section(void)
 		if (ev != C64_OTHER || x->reason != HV_EXIT_IO || x->io.port != 0x511 || x->io.out ||
 		    x->io.size != 1) {
 			ins_ok = false;
-			gsnprintf(why, sizeof(why), "record %u: event %d, reason %u, port 0x%x, %s, size %u",
+			snprintf(why, sizeof(why), "record %u: event %d, reason %u, port 0x%x, %s, size %u",
 				  k, (int)ev, x->reason, x->io.port, x->io.out ? "out" : "in", x->io.size);
 			break;
 		}
@@ -1289,7 +1289,7 @@ static void strio_section(void)
 	for (k = 0; ok && ins_ok && k < 16; k++)
 		if (mb->u.bytes[32 + k] != 0xc0 + k) {
 			ins_ok = false;
-			gsnprintf(why, sizeof(why), "byte %u is 0x%x", k, mb->u.bytes[32 + k]);
+			snprintf(why, sizeof(why), "byte %u is 0x%x", k, mb->u.bytes[32 + k]);
 		}
 	CHECK(ok && ins_ok && mb->res[0] == 0 && mb->res[1] == 16,
 	      "strio: REP INSB of 16 bytes: 16 HV_EXIT_IO reads (port 0x511); the root's answers land in order, RCX 0, RDI moved by 16",
@@ -1339,14 +1339,14 @@ static void mrun_share(unsigned int cpu, void *arg)
 				char d[200];
 
 				child_describe64(c, i, d, sizeof(d));
-				gsnprintf(m->why, sizeof(m->why), "vCPU %u on CPU %u: %s", i, cpu, d);
+				snprintf(m->why, sizeof(m->why), "vCPU %u on CPU %u: %s", i, cpu, d);
 			}
 		}
 		if (!any || m->stop)
 			break;
 		if (rdtsc() > m->deadline) {
 			if (!__atomic_exchange_n(&m->stop, 1, __ATOMIC_ACQ_REL))
-				gsnprintf(m->why, sizeof(m->why), "not every vCPU exited in time (exited 0x%x)",
+				snprintf(m->why, sizeof(m->why), "not every vCPU exited in time (exited 0x%x)",
 					  m->exited);
 			break;
 		}
@@ -1371,7 +1371,7 @@ static bool mrun(struct mrun *m, struct child64 *c, unsigned int nphys, uint64_t
 		if (!job_wait(cpu, ms + 10000)) {
 			m->stop = 1;
 			if (!job_wait(cpu, 10000) && !m->why[0])
-				gsnprintf(m->why, sizeof(m->why), "the root vCPU on CPU %u never came back", cpu);
+				snprintf(m->why, sizeof(m->why), "the root vCPU on CPU %u never came back", cpu);
 		}
 	c->budget_us = CMD_BUDGET_US;
 	return true;
@@ -1390,10 +1390,10 @@ static void smp_section(unsigned int n)
 	bool ok;
 	char t[240];
 
-	gsnprintf(name, sizeof(name), "smp%u", n);
+	snprintf(name, sizeof(name), "smp%u", n);
 	section_begin(name, PLAN_SMP);
 	if (nphys > nr_workers + 1) {
-		gsnprintf(t, sizeof(t), "needs root vCPUs on CPUs 1-%u, has %u", nphys - 1, nr_workers);
+		snprintf(t, sizeof(t), "needs root vCPUs on CPUs 1-%u, has %u", nphys - 1, nr_workers);
 		section_abort(t);
 		return;
 	}
@@ -1422,7 +1422,7 @@ static void smp_section(unsigned int n)
 		n, nphys, tsc_us(mb->start_ticks), m.exited, m.why[0] ? ": " : "", m.why);
 	if (mb->text[0])
 		gprintf("irq-test: %s: the child says: %s\n", name, mb->text);
-	gsnprintf(t, sizeof(t),
+	snprintf(t, sizeof(t),
 		  "smp: INIT-SIPI-SIPI through the x2APIC ICR starts every AP: %u vCPUs reach main, on %u physical CPUs",
 		  n, nphys);
 	CHECK(ok && mb->online == all, t, "online 0x%x of 0x%x%s%s", mb->online, all,

@@ -16,7 +16,7 @@ static void say(const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = gvsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (n > (int)sizeof(buf) - 1)
 		n = sizeof(buf) - 1;

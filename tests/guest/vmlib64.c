@@ -215,20 +215,20 @@ void child_describe64(const struct child64 *c, unsigned int i, char *buf, size_t
 	const char *r = e->reason < sizeof(reasons) / sizeof(reasons[0]) ? reasons[e->reason] : "?";
 
 	if (p->err)
-		gsnprintf(buf, size, "HC_RUN failed (%ld)", p->err);
+		snprintf(buf, size, "HC_RUN failed (%ld)", p->err);
 	else if (p->exited && p->status >= CRT_EXIT_TRAP && p->status < CRT_EXIT_TRAP + 32)
-		gsnprintf(buf, size, "the child died of exception %u", p->status - CRT_EXIT_TRAP);
+		snprintf(buf, size, "the child died of exception %u", p->status - CRT_EXIT_TRAP);
 	else if (p->exited)
-		gsnprintf(buf, size, "the child exited with status 0x%x", p->status);
+		snprintf(buf, size, "the child exited with status 0x%x", p->status);
 	else if (e->reason == HV_EXIT_MMIO)
-		gsnprintf(buf, size, "mmio exit at gpa 0x%lx (%s), rip 0x%lx", e->mmio.gpa,
+		snprintf(buf, size, "mmio exit at gpa 0x%lx (%s), rip 0x%lx", e->mmio.gpa,
 			  e->mmio.write ? "write" : "read", e->rip);
 	else if (e->reason == HV_EXIT_INTERNAL)
-		gsnprintf(buf, size, "internal exit: hw reason 0x%lx, info 0x%lx 0x%lx, rip 0x%lx",
+		snprintf(buf, size, "internal exit: hw reason 0x%lx, info 0x%lx 0x%lx, rip 0x%lx",
 			  e->internal.hw_reason, e->internal.info1, e->internal.info2, e->rip);
 	else if (e->reason == HV_EXIT_IO)
-		gsnprintf(buf, size, "io exit: port 0x%x %s, rip 0x%lx", e->io.port,
+		snprintf(buf, size, "io exit: port 0x%x %s, rip 0x%lx", e->io.port,
 			  e->io.out ? "out" : "in", e->rip);
 	else
-		gsnprintf(buf, size, "%s exit at rip 0x%lx", r, e->rip);
+		snprintf(buf, size, "%s exit at rip 0x%lx", r, e->rip);
 }

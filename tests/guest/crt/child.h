@@ -97,6 +97,7 @@ struct crt_boot {
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <lib/format.h>               /* snprintf, vsnprintf */
 
 /* ---------------------------------------------------------- the program */
 
@@ -134,8 +135,6 @@ static inline uint32_t inl(uint16_t port)
 
 void cputs(const char *s);
 void cprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int csnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int cvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 
 static inline void report(uint32_t v)
 {

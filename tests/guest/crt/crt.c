@@ -227,30 +227,13 @@ void cputs(const char *s)
 		outb(CRT_PORT_CONSOLE, (uint8_t)*s);
 }
 
-/* The formatter is lib/format.c, the hypervisor's own. */
-int cvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
-{
-	return vsnprintf(buf, size, fmt, ap);
-}
-
-int csnprintf(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = cvsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	return n;
-}
-
 void cprintf(const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	cvsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	cputs(buf);
 }

@@ -911,7 +911,7 @@ static int parse_fast_calls(const char *value, void *arg)
 	return cmdline_parse_bool(value, &fast_calls);
 }
 CMDLINE_OPTION(hc_fast, "hc_fast", parse_fast_calls, NULL,
-	       "handle the fast hypercalls right after the exit (default on; off: for make bench)");
+	       "handle the fast hypercalls right after the exit (default on; off: the ordinary path)");
 
 bool hypercall_fast_call(struct vcpu *v)
 {

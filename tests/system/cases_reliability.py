@@ -145,5 +145,11 @@ def cases():
         # boots once per stage on QEMU, and a few stages on Bochs).
         every_stage("bochs", 2),
         every_stage("qemu", 2),
+        # The fast calls down the ordinary path (hc_fast=0): the same
+        # checks, the same results.
+        base.Case("qemu-root-test-no-fast-calls", "hc_fast=0", smp=2, modules=(ROOT_TEST,),
+                  expect=base.root_test_ok(2, "AMD SVM"),
+                  forbid=list(NO_STALL) + [r"cmdline: (unknown option|bad value)"],
+                  check=check_root_count("qemu", 2)),
     ] + [root_pinned("qemu", n, "AMD SVM") for n in (1, 2, 4, 8)]
     return out

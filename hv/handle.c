@@ -41,18 +41,6 @@ int64_t handle_alloc(struct handle_table *t, void *obj)
 	return h ? h : ERR(-ENOSPC);
 }
 
-void *handle_get_locked(struct handle_table *t, uint64_t h)
-{
-	uint32_t slot = h & ((1u << SLOT_BITS) - 1);
-	uint32_t gen = (uint32_t)(h >> SLOT_BITS);
-
-	if ((h >> 48) != t->type || slot >= t->capacity || !gen)
-		return NULL;
-	if (t->slots[slot].gen != gen)
-		return NULL;
-	return t->slots[slot].obj;
-}
-
 void *handle_get(struct handle_table *t, uint64_t h)
 {
 	void *obj;

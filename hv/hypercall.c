@@ -553,16 +553,23 @@ static int64_t invoke_set_sregs(struct hc_ctx *c)
 
 static int64_t invoke_run(struct hc_ctx *c)
 {
+	int expected = 0, me = (int)smp_processor_id() + 1, r;
 	struct vcpu *v;
-	int expected = 0, r;
+	bool mine;
 
 	mgmt_lock_acquire();
 	v = handle_get(&vcpu_table, c->arg[0]);
+	/* Claimed by this CPU, with an exit to handle: HC_RUN's fast path left
+	 * it so for this very call (run_fast). */
+	mine = v && __atomic_load_n(&v->running_on, __ATOMIC_ACQUIRE) == me && v->deferred;
 	r = !v ? -HV_ENOENT : v->vm->dead ? -HV_EINVAL : 0;
-	if (!r && !__atomic_compare_exchange_n(&v->running_on, &expected,
-					       (int)smp_processor_id() + 1, false,
-					       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+	if (!r && !mine && !__atomic_compare_exchange_n(&v->running_on, &expected, me, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		r = -HV_EBUSY;
+	if (r && mine) {                /* its VM died meanwhile (another vCPU) */
+		v->deferred = false;
+		__atomic_store_n(&v->running_on, 0, __ATOMIC_RELEASE);
+	}
 	spin_unlock(&mgmt_lock);
 	if (r)
 		return r;
@@ -913,13 +920,51 @@ static int parse_fast_calls(const char *value, void *arg)
 CMDLINE_OPTION(hc_fast, "hc_fast", parse_fast_calls, NULL,
 	       "handle the fast hypercalls right after the exit (default on; off: the ordinary path)");
 
+/*
+ * HC_RUN on the fast path: the vCPU claimed as invoke_run claims it (the
+ * lock only tried), run by vcpu_run_child_fast. One it leaves an exit in
+ * stays claimed: the ordinary path, which this root's call takes next,
+ * handles that exit first (invoke_run, vcpu_run_child), and no other call
+ * can touch the vCPU in between, as none could while the ordinary path ran it.
+ */
+static bool run_fast(struct vcpu *root)
+{
+	const uint64_t *a = &root->regs.rbx;    /* RBX vcpu, RCX budget (us), RDX flags */
+	int expected = 0;
+	struct vcpu *v;
+	bool done;
+
+	if (!spin_trylock(&mgmt_lock))
+		return false;
+	v = handle_get_locked(&vcpu_table, a[0]);       /* the lock keeps out alloc and free */
+	if (!v || v->vm->dead ||
+	    !__atomic_compare_exchange_n(&v->running_on, &expected, (int)this_cpu_id() + 1,
+					 false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		spin_unlock(&mgmt_lock);
+		return false;
+	}
+	spin_unlock(&mgmt_lock);
+	done = vcpu_run_child_fast(v, root, a[1] ? a[1] * tsc_khz() / 1000 : 0, (uint32_t)a[2]);
+	if (!done && v->deferred)
+		return false;
+	__atomic_store_n(&v->running_on, 0, __ATOMIC_RELEASE);
+	if (!done)
+		return false;
+	root->regs.rax = 0;
+	exit_count_hypercall(root);
+	return true;
+}
+
 bool hypercall_fast_call(struct vcpu *v)
 {
 	const struct hc_desc *d = &hypercalls[v->regs.rax];     /* in HC_FAST_CALLS */
 	struct hc_ctx c;
 
-	if (!fast_calls || !v->vm->is_root || !__atomic_load_n(&accepting, __ATOMIC_ACQUIRE) ||
-	    (d->locked && !spin_trylock(&mgmt_lock)))
+	if (!fast_calls || !v->vm->is_root || !__atomic_load_n(&accepting, __ATOMIC_ACQUIRE))
+		return false;
+	if (v->regs.rax == HC_RUN)
+		return run_fast(v);
+	if (d->locked && !spin_trylock(&mgmt_lock))
 		return false;
 	c.arg = &v->regs.rbx;           /* RBX, RCX, RDX, RSI: in order */
 	c.caller = v;

@@ -424,9 +424,14 @@ bool irqchip_wakeup_pending(struct vcpu *v)
  */
 void irqchip_inject(struct vcpu *v)
 {
-	bool nmi = __atomic_load_n(&v->requests, __ATOMIC_ACQUIRE) & VCPU_REQ_NMI;
-	bool ext = __atomic_load_n(&v->requests, __ATOMIC_ACQUIRE) & VCPU_REQ_EXTINT;
+	uint32_t req = __atomic_load_n(&v->requests, __ATOMIC_ACQUIRE);
+	bool nmi = req & VCPU_REQ_NMI, ext = req & VCPU_REQ_EXTINT;
 	int vec = -1, tpr_class = -1;
+
+	if (!v->lapic && !nmi && !ext) {        /* nothing to deliver, no window to want */
+		virt_ops->request_window(v, false, false, -1);
+		return;
+	}
 
 	if (v->lapic) {
 		fire_timers(v);

@@ -7,6 +7,7 @@
 #include "hv/errno.h"
 #include "hv/options.h"
 #include "hv/preempt.h"
+#include "hv/panic.h"
 #include "hv/printk.h"
 #include "hv/smp.h"
 #include "hv/string.h"
@@ -139,6 +140,15 @@ int vcpu_run_child(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_
 	for (bool first = true;; first = false) {
 		enum exit_action a;
 
+		if (first && v->deferred) {
+			/* Where HC_RUN's fast path stopped: its exit first, under
+			 * its deadline (vcpu_run_child_fast). */
+			e = v->deferred_exit;
+			v->deferred = false;
+			if (deadline && v->deferred_deadline)
+				deadline = MIN(deadline, v->deferred_deadline);
+			goto dispatch;
+		}
 		if (first && finish_pending(v))
 			break;
 		wait_until_wanted();
@@ -172,6 +182,7 @@ int vcpu_run_child(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_
 		irqchip_inject(v);
 		before_entry(v);
 		virt_ops->vcpu_enter(v, &e, earliest(deadline, irqchip_next_event(v)));
+dispatch:
 		a = exit_dispatch(v, &e);
 		if (a == EXIT_RESUME)
 			continue;
@@ -191,6 +202,52 @@ int vcpu_run_child(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_
 	preempt_sched_out(v);
 	fpu_switch(v->fpu, caller ? caller->fpu : NULL);
 	return 0;
+}
+
+/*
+ * HC_RUN's fast path (KVM's fastpath exits, applied to the run itself),
+ * from hypercall.c with the root's VMCALL/VMMCALL exit not yet left,
+ * interrupts (SVM: GIF) off and v claimed. A child vcpu_run_child would
+ * enter at once — virtualization on here, runnable, no request of any
+ * kind, nothing to complete but an IN or a hypercall result — is entered
+ * once through the backend, as vcpu_run_child would enter it. Its port
+ * I/O exit ends in a record with nothing to wait for (hv/exits.c:
+ * handle_io), so it is handled here and the root re-entered at once:
+ * true. Any other exit — an interrupt, a kick, the budget's timer among
+ * them — is kept in v->deferred_exit and false returned: the root's call
+ * then takes the ordinary path, whose vcpu_run_child handles that exit
+ * first. false without v->deferred: nothing ran.
+ */
+bool vcpu_run_child_fast(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_t flags)
+{
+	const struct virt_cpu *vc = &this_cpu()->virt;
+	struct vm_exit_info e;
+	uint64_t deadline;
+
+	if (v->deferred || __atomic_load_n(&v->requests, __ATOMIC_ACQUIRE) ||
+	    v->mp_state != HV_MP_RUNNABLE || (v->pending != PENDING_NONE &&
+	    v->pending != PENDING_IN && v->pending != PENDING_HYPERCALL) ||
+	    !virt_cpu_wanted(vc) || vc->state != VIRT_CPU_ON)
+		return false;
+	deadline = budget ? now() + budget : 0;
+	if (v->pending != PENDING_NONE)
+		finish_pending(v);      /* an IN's data, a hypercall's result: no new record */
+	v->yield_on_pause = flags & HV_RUN_NO_BLOCK;
+	irqchip_inject(v);
+	if (__builtin_expect(entry_reload, 0))
+		v->last_cpu = -1;       /* the TLB flush before_entry() would ask for */
+	virt_ops->run_child_fast(caller, v, &e, v->lapic ? earliest(deadline, irqchip_next_event(v)) :
+					  deadline);
+	if (e.kind == EXIT_KIND_IO && !e.io.string) {
+		if (exit_dispatch(v, &e) != EXIT_TO_ROOT)
+			panic("vcpu: port I/O of a child did not end in a record\n");
+		v->vm->stat[HV_STAT_FAST_RUN]++;
+		return true;
+	}
+	v->deferred_exit = e;
+	v->deferred_deadline = deadline;
+	v->deferred = true;
+	return false;
 }
 
 void vcpu_run_root(struct vcpu *v)

@@ -500,6 +500,7 @@ int virt_ops_validate(const struct virt_ops *ops)
 		OP(probe), OP(hardware_setup), OP(hardware_unsetup), OP(check_compat),
 		OP(enable), OP(disable), OP(hw_state), OP(emergency_disable),
 		OP(vcpu_setup), OP(vcpu_teardown), OP(vcpu_load), OP(vcpu_put), OP(vcpu_enter),
+		OP(run_child_fast),
 		OP(get_regs), OP(set_regs), OP(get_sregs), OP(set_sregs), OP(get_rip), OP(set_rip),
 		OP(get_mode), OP(inject_exception), OP(msr_read), OP(msr_write), OP(get_dr67),
 		OP(set_dr67), OP(get_tsc_offset), OP(set_tsc_offset), OP(event_queued),

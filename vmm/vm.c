@@ -307,7 +307,7 @@ void vm_stop(struct vmm_vm *vm, const char *reason, int code)
 static const char *const stat_names[HV_STAT_COUNT] = {
 	"io", "mmio", "msr", "cpuid", "hlt", "hypercall", "interrupt", "window", "npf",
 	"xsetbv", "cr", "dr", "exception", "other", "to-root", "injected", "halt-wakeups",
-	"pause",
+	"pause", "fast-run",
 };
 
 static void report(struct vmm_vm *vm)

@@ -8,6 +8,9 @@
 #define __printf(a, b)  __attribute__((format(printf, a, b)))
 #define __section(s)    __attribute__((section(s)))
 #define __used          __attribute__((used))
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
 #define __unused        __attribute__((unused))
 #define __must_check    __attribute__((warn_unused_result))
 

@@ -34,7 +34,21 @@ void *handle_get(struct handle_table *t, uint64_t h);
 int handle_free(struct handle_table *t, uint64_t h);
 void handle_lock(struct handle_table *t);
 void handle_unlock(struct handle_table *t);
-/* Lookup with the table lock already held. */
-void *handle_get_locked(struct handle_table *t, uint64_t h);
+/* Lookup with the table lock held, or with every writer of the table kept
+ * out otherwise (hv/hypercall.c: alloc and free run under its management
+ * lock). Layout: type << 48 | generation << 16 | slot. */
+#define HANDLE_SLOT_BITS 16
+
+static inline void *handle_get_locked(struct handle_table *t, uint64_t h)
+{
+	uint32_t slot = h & ((1u << HANDLE_SLOT_BITS) - 1);
+	uint32_t gen = (uint32_t)(h >> HANDLE_SLOT_BITS);
+
+	if ((h >> 48) != t->type || slot >= t->capacity || !gen)
+		return NULL;
+	if (t->slots[slot].gen != gen)
+		return NULL;
+	return t->slots[slot].obj;
+}
 
 #endif

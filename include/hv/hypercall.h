@@ -29,7 +29,7 @@ int64_t hypercall_dispatch(const struct hypercall_regs *regs);
  */
 #define HC_FAST_CALLS (1ULL << HC_API_VERSION | 1ULL << HC_CHECK_CAP | 1ULL << HC_IRQ_LINE | \
 		       1ULL << HC_INTERRUPT | 1ULL << HC_NMI | 1ULL << HC_KICK |               \
-		       1ULL << HC_GET_MP_STATE)
+		       1ULL << HC_GET_MP_STATE | 1ULL << HC_RUN)
 
 bool hypercall_fast_call(struct vcpu *v);
 

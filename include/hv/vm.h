@@ -63,49 +63,6 @@ enum dr_state {
 	DR_LIVE,                        /* in the CPU, MOV DR does not exit until the next exit */
 };
 
-struct vcpu {
-	struct vm *vm;
-	uint32_t index;                 /* in its VM: its APIC ID */
-	int running_on;                 /* physical CPU + 1 while in HC_RUN, else 0 */
-	uint64_t exit_page;             /* root-physical address of struct hv_exit */
-	struct hv_regs regs;            /* GPRs; RIP/RSP/RFLAGS live in the VMCB/VMCS */
-	enum vcpu_pending pending;
-	uint8_t pending_size;
-	uint64_t pending_next_rip;
-	uint64_t pending_gpa;           /* PENDING_MMIO: the device address */
-	/* String I/O in progress (hv/emulate.c). */
-	uint64_t string_la, string_mask;
-	uint8_t string_len;
-	bool string_rep;
-	struct fpu *fpu;                /* in the control block */
-	uint64_t db[4], dr6;            /* DR6 here on VMX only (the VMCB has it) */
-	enum dr_state dr_state;
-	uint64_t tsc_aux;
-	uint64_t mtrr_def_type;
-	/* TLB policy: where and under which generation it last entered. */
-	int last_cpu;
-	uint64_t tlb_gen;
-	/* Interrupt platform (docs/interrupts.md). */
-	struct vlapic *lapic;           /* NULL without an irqchip */
-	uint32_t *apic_page;            /* local APIC registers / VMX virtual-APIC page */
-	uint32_t mp_state;              /* HV_MP_* */
-	uint32_t requests;              /* VCPU_REQ_*, set from any CPU */
-	uint8_t sipi_vector;
-	uint8_t extint_vector;          /* HC_INTERRUPT without an irqchip */
-	bool nmi_blocked;               /* an NMI handler runs until IRET */
-	/* This run shares the CPU (HV_RUN_NO_BLOCK): PAUSE exits and ends it. */
-	bool yield_on_pause;
-	void *block;                    /* the vCPU cache object (VMCB/VMCS page) */
-};
-
-/* vcpu->requests: what other CPUs (or the root) ask of a vCPU. */
-#define VCPU_REQ_KICK           (1u << 0)       /* end HC_RUN: HV_EXIT_KICKED */
-#define VCPU_REQ_INIT           (1u << 1)
-#define VCPU_REQ_SIPI           (1u << 2)
-#define VCPU_REQ_NMI            (1u << 3)
-#define VCPU_REQ_EXTINT         (1u << 4)
-#define VCPU_REQ_EVENT          (1u << 5)       /* an interrupt arrived: recheck */
-
 /* How a handled exit continues. */
 enum exit_action {
 	EXIT_RESUME,                    /* re-enter the guest */
@@ -146,6 +103,54 @@ struct vm_exit_info {
 	struct { uint64_t gpa; bool write, fetch; } npf;
 };
 
+struct vcpu {
+	struct vm *vm;
+	uint32_t index;                 /* in its VM: its APIC ID */
+	int running_on;                 /* physical CPU + 1 while in HC_RUN, else 0 */
+	uint64_t exit_page;             /* root-physical address of struct hv_exit */
+	struct hv_regs regs;            /* GPRs; RIP/RSP/RFLAGS live in the VMCB/VMCS */
+	enum vcpu_pending pending;
+	uint8_t pending_size;
+	uint64_t pending_next_rip;
+	uint64_t pending_gpa;           /* PENDING_MMIO: the device address */
+	/* String I/O in progress (hv/emulate.c). */
+	uint64_t string_la, string_mask;
+	uint8_t string_len;
+	bool string_rep;
+	struct fpu *fpu;                /* in the control block */
+	uint64_t db[4], dr6;            /* DR6 here on VMX only (the VMCB has it) */
+	enum dr_state dr_state;
+	uint64_t tsc_aux;
+	uint64_t mtrr_def_type;
+	/* TLB policy: where and under which generation it last entered. */
+	int last_cpu;
+	uint64_t tlb_gen;
+	/* Interrupt platform (docs/interrupts.md). */
+	struct vlapic *lapic;           /* NULL without an irqchip */
+	uint32_t *apic_page;            /* local APIC registers / VMX virtual-APIC page */
+	uint32_t mp_state;              /* HV_MP_* */
+	uint32_t requests;              /* VCPU_REQ_*, set from any CPU */
+	uint8_t sipi_vector;
+	uint8_t extint_vector;          /* HC_INTERRUPT without an irqchip */
+	bool nmi_blocked;               /* an NMI handler runs until IRET */
+	/* This run shares the CPU (HV_RUN_NO_BLOCK): PAUSE exits and ends it. */
+	bool yield_on_pause;
+	/* HC_RUN's fast path ended at an exit it leaves to the ordinary path:
+	 * the next run starts by handling it, under the same deadline. */
+	bool deferred;
+	uint64_t deferred_deadline;
+	struct vm_exit_info deferred_exit;
+	void *block;                    /* the vCPU cache object (VMCB/VMCS page) */
+};
+
+/* vcpu->requests: what other CPUs (or the root) ask of a vCPU. */
+#define VCPU_REQ_KICK           (1u << 0)       /* end HC_RUN: HV_EXIT_KICKED */
+#define VCPU_REQ_INIT           (1u << 1)
+#define VCPU_REQ_SIPI           (1u << 2)
+#define VCPU_REQ_NMI            (1u << 3)
+#define VCPU_REQ_EXTINT         (1u << 4)
+#define VCPU_REQ_EVENT          (1u << 5)       /* an interrupt arrived: recheck */
+
 extern struct vm root_vm;
 
 struct vm *vm_create(bool is_root);
@@ -160,6 +165,10 @@ void vcpu_destroy(struct vcpu *v);
  * root, the budget (TSC cycles, 0: none) or a kick; 0 with the record
  * written. */
 int vcpu_run_child(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_t flags);
+/* HC_RUN's fast path, from a root's hypercall exit with interrupts off
+ * (hv/vcpu_run.c): true with the record written; false: the ordinary path
+ * goes on (v->deferred: from the exit it left there). */
+bool vcpu_run_child_fast(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_t flags);
 /* Run a root vCPU on this CPU for good. */
 __attribute__((noreturn)) void vcpu_run_root(struct vcpu *v);
 /* Ask a vCPU for something from any CPU, and make it look soon. */

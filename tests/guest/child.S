@@ -163,10 +163,24 @@ crash_idt:
 	.long 0
 child_crash_end:
 
-/* A loop of OUTs to port 0x80, for the exit round-trip benchmark. */
+/* A loop of OUTs to port 0x80 (AL counting from 0), for the exit round-trip
+ * benchmark and HC_RUN's fast path. */
 	.global child_loop_start, child_loop_end
 child_loop_start:
 1:	outb %al, $0x80
 	incl %eax
 	jmp 1b
 child_loop_end:
+
+/* The same count, each OUT after a CPUID the hypervisor answers itself: a
+ * run that starts on HC_RUN's fast path ends on the ordinary one. */
+	.global child_cpuid_loop_start, child_cpuid_loop_end
+child_cpuid_loop_start:
+	xorl %esi, %esi
+1:	xorl %eax, %eax
+	cpuid
+	movl %esi, %eax
+	outb %al, $0x80
+	incl %esi
+	jmp 1b
+child_cpuid_loop_end:

@@ -296,6 +296,59 @@ static void test_child_exits(void)
 	EXPECT("crash child destroy", child_destroy(&c), 0);
 }
 
+/*
+ * HC_RUN's fast path (docs/hypercalls.md): a child whose runs end in port
+ * I/O is entered straight from the root's hypercall exit and its OUT
+ * handed back from there (HV_STAT_FAST_RUN counts those runs); one whose
+ * runs first make an exit the hypervisor answers itself (CPUID) goes on
+ * through the ordinary path from that exit. Either way every run returns
+ * the next OUT with the child's registers intact. With hc_fast=0 (the
+ * module line says so) no run is a fast one.
+ */
+#define FAST_RUNS 200
+
+static void test_fast_run(bool fast)
+{
+	static const struct {
+		const uint8_t *start, *end;
+		const char *name;
+	} kinds[] = {
+		{ child_loop_start, child_loop_end, "out loop" },
+		{ child_cpuid_loop_start, child_cpuid_loop_end, "cpuid+out loop" },
+	};
+	struct hv_vm_stats *st = ralloc(4096);
+
+	for (unsigned int k = 0; k < 2; k++) {
+		struct child c;
+		int bad = 0;
+		uint64_t fast_runs;
+
+		EXPECT("fast run: child create", child_create(&c, kinds[k].start,
+							      (size_t)(kinds[k].end - kinds[k].start)), 0);
+		for (int i = 0; i < FAST_RUNS; i++)
+			if (child_run(&c) || c.exit->reason != HV_EXIT_IO || c.exit->io.port != 0x80 ||
+			    !c.exit->io.out || c.exit->io.data != (uint8_t)i)
+				bad++;
+		gprintf("root-test: fast run, %s: %d of %d runs wrong\n", kinds[k].name, bad, FAST_RUNS);
+		CHECK("fast run: every run returns the child's next OUT", bad == 0);
+		EXPECT("fast run: vm stats", hcall(HC_VM_STATS, c.vm, (uint64_t)st, 0, 0), 0);
+		fast_runs = st->kind[HV_STAT_FAST_RUN];
+		gprintf("root-test: fast run, %s: %lu of %d runs fast, %lu exits, %lu cpuid\n",
+			kinds[k].name, fast_runs, FAST_RUNS, st->exits, st->kind[HV_STAT_CPUID]);
+		CHECK("fast run: one port I/O exit to the root per run, CPUID once per run where made",
+		      st->kind[HV_STAT_IO] == FAST_RUNS && st->kind[HV_STAT_TO_ROOT] == FAST_RUNS &&
+		      st->kind[HV_STAT_CPUID] == (k ? FAST_RUNS : 0));
+		/* An interrupt during a run sends it the ordinary way: most, not all. */
+		if (k == 0)
+			CHECK(fast ? "fast run: the OUT loop runs on the fast path" :
+				     "fast run: hc_fast=0 runs no child on the fast path",
+			      fast ? fast_runs >= FAST_RUNS * 9 / 10 : fast_runs == 0);
+		else
+			CHECK("fast run: a run with a CPUID exit ends on the ordinary path", fast_runs == 0);
+		EXPECT("fast run: child destroy", child_destroy(&c), 0);
+	}
+}
+
 /* 32-bit child code: two MMIO writes, HLT, an MMIO access the emulator
  * does not decode (x87 FLD: the root gets its bytes), HLT. */
 static const uint8_t child_mmio[] = {
@@ -757,6 +810,7 @@ void guest_main(struct hv_root_info *info)
 	test_simple_calls();
 	test_bad_arguments();
 	test_child_exits();
+	test_fast_run(!has_word(info->cmdline, "hc_fast=0"));
 	test_child_mmio();
 	test_child_internal();
 	test_smp();

@@ -28,6 +28,7 @@ extern const uint8_t child_hello_start[], child_hello_end[];
 extern const uint8_t child_test_start[], child_test_end[];
 extern const uint8_t child_crash_start[], child_crash_end[];
 extern const uint8_t child_loop_start[], child_loop_end[];
+extern const uint8_t child_cpuid_loop_start[], child_cpuid_loop_end[];
 
 const char *exit_name(uint32_t reason);
 

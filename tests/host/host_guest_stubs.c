@@ -38,7 +38,18 @@ int64_t root_start_vcpu(unsigned int cpu, struct vcpu *caller, uint64_t rip,
 
 int vcpu_run_child(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_t flags)
 {
+	v->deferred = false;            /* as the real one: that exit first */
 	return host_run_child_hook ? host_run_child_hook(v) : 0;
+}
+
+int (*host_run_fast_hook)(struct vcpu *v);
+
+bool vcpu_run_child_fast(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_t flags)
+{
+	int r = host_run_fast_hook ? host_run_fast_hook(v) : 0;
+
+	v->deferred = r == 2;
+	return r == 1;
 }
 
 /* The FPU state: a plain copy, XSAVE-format with x87+SSE allowed. */
@@ -104,6 +115,7 @@ void cpuid_default_init(void)
 static int g_setup(struct vcpu *v) { v->fpu = (struct fpu *)((char *)v->block + 4096); return 0; }
 static void g_vcpu(struct vcpu *v) { }
 static void g_enter(struct vcpu *v, struct vm_exit_info *e, uint64_t d) { }
+static void g_run_child_fast(struct vcpu *r, struct vcpu *v, struct vm_exit_info *e, uint64_t d) { }
 static void g_get_regs(struct vcpu *v, struct hv_regs *r) { *r = v->regs; }
 static void g_set_regs(struct vcpu *v, const struct hv_regs *r) { v->regs = *r; }
 static void g_get_sregs(struct vcpu *v, struct hv_sregs *s) { memset(s, 0, sizeof(*s)); }
@@ -130,6 +142,7 @@ void host_fill_guest_ops(struct virt_ops *o)
 	o->vcpu_load = g_vcpu;
 	o->vcpu_put = g_vcpu;
 	o->vcpu_enter = g_enter;
+	o->run_child_fast = g_run_child_fast;
 	if (!o->get_regs) {
 		o->get_regs = g_get_regs;
 		o->set_regs = g_set_regs;

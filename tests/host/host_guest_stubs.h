@@ -8,6 +8,9 @@
 struct vcpu;
 struct virt_ops;
 extern int (*host_run_child_hook)(struct vcpu *v);
+/* HC_RUN's fast path: 0 (default) nothing ran; 1 done, record written;
+ * 2 an exit left for the ordinary path (v->deferred set). */
+extern int (*host_run_fast_hook)(struct vcpu *v);
 extern char host_console_out[4096];
 extern size_t host_console_len;
 extern int host_debugcon_bytes;

@@ -9,6 +9,9 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <asm/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "hv/cpuid.h"
 #include <x86/fpu.h>
@@ -21,6 +24,7 @@
 #include "hv/slab.h"
 #include "hv/virt_init.h"
 #include "hv/vm.h"
+#include <x86/percpu.h>
 #include "host_guest_stubs.h"
 
 #define HV_RAM   (8u << 20)     /* the hypervisor's page allocator */
@@ -313,6 +317,80 @@ static void run_and_cpus(void **state)
 	assert_int_equal(ROOT(HC_VM_DESTROY, vm, 0, 0, 0), 0);
 }
 
+static struct vcpu *fast_seen;
+static int fast_mode;
+
+/* vcpu_run_child_fast's stand-in: the vCPU is everybody else's -HV_EBUSY. */
+static int fast_hook(struct vcpu *v)
+{
+	fast_seen = v;
+	assert_int_equal(ROOT(HC_GET_REGS, busy_probe_vcpu, RP(8192), 0, 0), -HV_EBUSY);
+	return fast_mode;
+}
+
+static bool fast_run(struct vcpu *caller, int64_t vcpu)
+{
+	caller->regs = (struct hv_regs){ .rax = HC_RUN, .rbx = (uint64_t)vcpu };
+	return hypercall_fast(caller, HC_RUN);
+}
+
+/*
+ * HC_RUN's fast path (run_fast): the claim as invoke_run makes it, the
+ * call counted when done; a vCPU left with an exit stays claimed for the
+ * ordinary path of the same call alone, which then runs it; a VM that died
+ * in between frees it. The per-CPU area is this thread's GS, as in the
+ * hypervisor.
+ */
+static void run_fast_path(void **state)
+{
+	static struct percpu cpu0;
+	int64_t vm = ROOT(HC_VM_CREATE, 0, 0, 0, 0);
+
+	cpu0.self = &cpu0;
+	assert_int_equal(syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)&cpu0), 0);
+	busy_probe_vcpu = ROOT(HC_VCPU_CREATE, vm, RP(0), 0, 0);
+	host_run_fast_hook = fast_hook;
+	/* Done there: result 0, counted as a hypercall, the vCPU free again. */
+	fast_mode = 1;
+	root_caller.regs.rax = 99;
+	assert_true(fast_run(&root_caller, busy_probe_vcpu));
+	assert_int_equal(root_caller.regs.rax, 0);
+	assert_int_equal(cpu0.hypercalls, 1);
+	assert_int_equal(ROOT(HC_GET_REGS, busy_probe_vcpu, RP(8192), 0, 0), 0);
+	/* Nothing ran: the ordinary path takes the call; the vCPU is free. */
+	fast_mode = 0;
+	assert_false(fast_run(&root_caller, busy_probe_vcpu));
+	assert_int_equal(cpu0.hypercalls, 1);
+	assert_int_equal(ROOT(HC_GET_REGS, busy_probe_vcpu, RP(8192), 0, 0), 0);
+	/* An exit left for the ordinary path: claimed until this call's
+	 * ordinary HC_RUN runs it (run_hook: busy for everyone meanwhile). */
+	fast_mode = 2;
+	assert_false(fast_run(&root_caller, busy_probe_vcpu));
+	assert_true(fast_seen->deferred);
+	assert_int_equal(ROOT(HC_GET_REGS, busy_probe_vcpu, RP(8192), 0, 0), -HV_EBUSY);
+	host_run_child_hook = run_hook;
+	assert_int_equal(ROOT(HC_RUN, busy_probe_vcpu, 0, 0, 0), 0);
+	host_run_child_hook = NULL;
+	assert_false(fast_seen->deferred);
+	assert_int_equal(ROOT(HC_GET_REGS, busy_probe_vcpu, RP(8192), 0, 0), 0);
+	/* Its VM died in between (another vCPU's triple fault): the call
+	 * fails, the claim and the exit go. */
+	assert_false(fast_run(&root_caller, busy_probe_vcpu));
+	fast_seen->vm->dead = true;
+	assert_int_equal(ROOT(HC_RUN, busy_probe_vcpu, 0, 0, 0), -HV_EINVAL);
+	assert_false(fast_seen->deferred);
+	assert_int_equal(ROOT(HC_GET_REGS, busy_probe_vcpu, RP(8192), 0, 0), 0);
+	/* Not tried for a dead VM, nor for a child's call, nor a bad handle. */
+	fast_seen = NULL;
+	assert_false(fast_run(&root_caller, busy_probe_vcpu));
+	assert_false(fast_run(&child_caller, busy_probe_vcpu));
+	assert_false(fast_run(&root_caller, vm));
+	assert_null(fast_seen);
+	host_run_fast_hook = NULL;
+	assert_int_equal(ROOT(HC_VCPU_DESTROY, busy_probe_vcpu, 0, 0, 0), 0);
+	assert_int_equal(ROOT(HC_VM_DESTROY, vm, 0, 0, 0), 0);
+}
+
 /* Everything created and destroyed through hypercalls gives memory back. */
 static void no_leaks(void **state)
 {
@@ -367,6 +445,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pointers, setup, teardown),
 		cmocka_unit_test_setup_teardown(sregs_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(run_and_cpus, setup, teardown),
+		cmocka_unit_test_setup_teardown(run_fast_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_leaks, setup, teardown),
 	};
 

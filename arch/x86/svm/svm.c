@@ -191,6 +191,7 @@ const struct virt_ops svm_ops = {
 	.vcpu_load = svm_vcpu_load,
 	.vcpu_put = svm_vcpu_put,
 	.vcpu_enter = svm_vcpu_enter,
+	.run_child_fast = svm_run_child_fast,
 	.get_regs = svm_get_regs,
 	.set_regs = svm_set_regs,
 	.get_sregs = svm_get_sregs,

@@ -641,16 +641,22 @@ static bool fast_hypercall(struct vcpu *v)
 	return true;
 }
 
-void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline)
+/* Debug-register interception for this entry (the guest's DR7 decides). */
+static __always_inline void dr_intercept(struct vcpu *v)
 {
 	struct svm_vcpu *sv = SVM(v);
-	unsigned int cpu = this_cpu_id();
 	uint32_t dr = debugreg_enter(v, F64(v, VMCB_DR7), false) ? 0xffffffff : 0;
 
 	if (dr != sv->dr_intercept)
 		F32(v, VMCB_INTERCEPT_DR) = sv->dr_intercept = dr;
+}
+
+/* Everything an entry needs but the VMRUN, interrupts off. */
+static __always_inline void enter_prepare(struct vcpu *v, uint64_t deadline)
+{
+	dr_intercept(v);
 	pause_intercept(v);
-	F32(v, VMCB_TLB_CONTROL) = tlb_control(v, cpu);
+	F32(v, VMCB_TLB_CONTROL) = tlb_control(v, this_cpu_id());
 	F64(v, VMCB_CLEAN) = 0;
 	F64(v, VMCB_RAX) = v->regs.rax;
 	if (v->lapic)                   /* CR8 of the guest is its APIC's TPR */
@@ -659,6 +665,23 @@ void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 	if (deadline)
 		hosttimer_set_deadline(deadline);
 	guest_switch_in(v);
+}
+
+/* Right after the exit (GIF set again or not): the guest's state back in
+ * its struct and the exit translated. */
+static __always_inline void exit_finish(struct vcpu *v, struct vm_exit_info *exit)
+{
+	guest_switch_out(v, false);
+	v->regs.rax = F64(v, VMCB_RAX);
+	if (v->lapic)
+		v->apic_page[0x80 / 4] = (uint32_t)(F64(v, VMCB_VINTR) & 0xf) << 4;
+	requeue_event(v);
+	decode_exit(v, exit);
+}
+
+void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline)
+{
+	enter_prepare(v, deadline);
 	/*
 	 * With V_INTR_MASKING the host's RFLAGS.IF at VMRUN decides whether a
 	 * physical interrupt (a cross-CPU call, a kick, the timer) ends the
@@ -671,10 +694,34 @@ void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 	while (fast_hypercall(v));
 	/* An interrupt or NMI that caused the exit is taken here. */
 	__asm__ __volatile__("stgi; cli" ::: "memory");
-	guest_switch_out(v, false);
-	v->regs.rax = F64(v, VMCB_RAX);
-	if (v->lapic)
-		v->apic_page[0x80 / 4] = (uint32_t)(F64(v, VMCB_VINTR) & 0xf) << 4;
-	requeue_event(v);
-	decode_exit(v, exit);
+	exit_finish(v, exit);
+}
+
+/*
+ * HC_RUN on the fast path (hv/vcpu_run.c): the root has just exited, GIF
+ * clear, and a child runs once from here before the root re-enters, with
+ * no return to the run loops. The root's guest-side state (XCR0, TSC_AUX,
+ * armed debug registers, x87/SSE/AVX) goes out, the child's in and out
+ * around one VMRUN, and the root's back. GIF stays clear throughout: an
+ * interrupt that arrives ends the child's VMRUN at once (an INTR exit),
+ * which the caller then hands to the ordinary path.
+ */
+void svm_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
+			uint64_t deadline)
+{
+	/* The root's debug registers are in the CPU only when it armed them
+	 * (then they go out and back in); otherwise its intercepts stand. */
+	bool root_dr = root->dr_state != DR_SAVED;
+
+	guest_switch_out(root, false);
+	fpu_switch(root->fpu, v->fpu);
+	enter_prepare(v, deadline);
+	svm_vmrun((uint64_t)v->block, &v->regs, (uint64_t)this_cpu()->vendor.svm.host_vmcb);
+	exit_finish(v, exit);
+	if (deadline)
+		hosttimer_set_deadline(0);
+	fpu_switch(v->fpu, root->fpu);
+	if (__builtin_expect(root_dr, 0))
+		dr_intercept(root);
+	guest_switch_in(root);
 }

@@ -340,6 +340,7 @@ const struct virt_ops vmx_ops = {
 	.vcpu_load = vmx_vcpu_load,
 	.vcpu_put = vmx_vcpu_put,
 	.vcpu_enter = vmx_vcpu_enter,
+	.run_child_fast = vmx_run_child_fast,
 	.get_regs = vmx_get_regs,
 	.set_regs = vmx_set_regs,
 	.get_sregs = vmx_get_sregs,

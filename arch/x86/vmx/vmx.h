@@ -62,6 +62,8 @@ void vmx_vcpu_teardown(struct vcpu *v);
 void vmx_vcpu_load(struct vcpu *v);
 void vmx_vcpu_put(struct vcpu *v);
 void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline);
+void vmx_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
+			uint64_t deadline);
 void vmx_get_regs(struct vcpu *v, struct hv_regs *r);
 void vmx_set_regs(struct vcpu *v, const struct hv_regs *r);
 void vmx_get_sregs(struct vcpu *v, struct hv_sregs *s);

@@ -1196,21 +1196,13 @@ static bool fast_hypercall(struct vcpu *v)
 	return true;
 }
 
-void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline)
+/* Debug-register and PAUSE exiting for this entry (the guest's DR7, the
+ * run's sharing decide). */
+static void entry_controls(struct vcpu *v)
 {
 	struct vmx_vcpu *x = v->block;
-	unsigned int cpu;
-	uint32_t proc;
-	bool failed;
+	uint32_t proc = x->proc & ~(CPU_MOV_DR_EXITING | CPU_PAUSE_EXITING);
 
-	/* Interrupts stay off from here to the exit: CR2/KERNEL_GS_BASE and
-	 * the debug registers hold the guest's values. */
-	__asm__ __volatile__("cli" ::: "memory");
-	cpu = this_cpu_id();
-	if (this_cpu()->vendor.vmx.current != v)        /* virtualization was off and on again */
-		vmx_vcpu_load(v);
-	tlb_policy(v, cpu);
-	proc = x->proc & ~(CPU_MOV_DR_EXITING | CPU_PAUSE_EXITING);
 	if (debugreg_enter(v, vmread(GUEST_DR7), true))
 		proc |= CPU_MOV_DR_EXITING;
 	/* PAUSE exits while the run shares the CPU (vcpu->yield_on_pause). */
@@ -1220,27 +1212,80 @@ void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 		x->proc = proc;
 		vmwrite(PROC_CONTROLS, proc);
 	}
+}
+
+/* Everything an entry needs but VMLAUNCH/VMRESUME, interrupts off, the
+ * vCPU's VMCS current: CR2/KERNEL_GS_BASE and the debug registers hold the
+ * guest's values from here to the exit. */
+static void enter_prepare(struct vcpu *v, uint64_t deadline)
+{
+	tlb_policy(v, this_cpu_id());
+	entry_controls(v);
 	arm_preemption_timer(deadline);
-	load_guest_extra(x);
+	load_guest_extra(v->block);
 	guest_switch_in(v);
-	while (!(failed = vmx_launch(&v->regs, x->launched)) && fast_hypercall(v))
-		x->launched = true;
+}
+
+static void exit_finish(struct vcpu *v, bool failed, struct vm_exit_info *exit)
+{
+	struct vmx_vcpu *x = v->block;
+
+	guest_switch_out(v, true);
+	save_guest_extra(x);
 	if (failed) {
 		/* VMfail (30.2): nothing of the guest ran. */
-		guest_switch_out(v, true);
-		save_guest_extra(x);
 		memset(exit, 0, sizeof(*exit));
 		exit->kind = EXIT_KIND_INVALID;
 		exit->hw_reason = ~0ULL;
 		exit->info2 = vmread(VM_INSTRUCTION_ERROR);
 	} else {
 		x->launched = true;
-		guest_switch_out(v, true);
-		save_guest_extra(x);
 		requeue_event();
 		decode_exit(v, exit);
 	}
+}
+
+void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline)
+{
+	struct vmx_vcpu *x = v->block;
+	bool failed;
+
+	__asm__ __volatile__("cli" ::: "memory");
+	if (this_cpu()->vendor.vmx.current != v)        /* virtualization was off and on again */
+		vmx_vcpu_load(v);
+	enter_prepare(v, deadline);
+	while (!(failed = vmx_launch(&v->regs, x->launched)) && fast_hypercall(v))
+		x->launched = true;
+	exit_finish(v, failed, exit);
 	/* A VM exit clears RFLAGS.IF (27.5.3): take the interrupt that ended
 	 * the run, as svm_vcpu_enter does after STGI. */
 	__asm__ __volatile__("sti; nop; cli" ::: "memory");
+}
+
+/*
+ * HC_RUN on the fast path (hv/vcpu_run.c), as svm_run_child_fast: the root
+ * has just exited, interrupts off, its VMCS current. Its guest-side state
+ * goes out, the child's VMCS is loaded (VMPTRLD, with this CPU's host
+ * state), entered once and cleared again (VMCLEAR: the child may run
+ * elsewhere next), and the root's VMCS is current again, still launched
+ * (VMPTRLD does not change a VMCS's launch state, SDM 24.11.3), with its
+ * guest-side state back. An external interrupt that arrives ends the
+ * child's run (external-interrupt exiting) and stays pending.
+ */
+void vmx_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
+			uint64_t deadline)
+{
+	struct vmx_vcpu *x = v->block;
+
+	guest_switch_out(root, true);
+	save_guest_extra(root->block);
+	fpu_switch(root->fpu, v->fpu);
+	vmx_vcpu_load(v);
+	enter_prepare(v, deadline);
+	exit_finish(v, vmx_launch(&v->regs, x->launched), exit);
+	vmx_vcpu_put(v);
+	fpu_switch(v->fpu, root->fpu);
+	entry_controls(root);
+	load_guest_extra(root->block);
+	guest_switch_in(root);
 }

@@ -25,10 +25,16 @@
 struct hv_exit *exit_to_root(struct vcpu *v, uint32_t reason, uint64_t rip)
 {
 	struct hv_exit *rec = (struct hv_exit *)v->exit_page;  /* root memory, identity-mapped */
+	typedef uint64_t __attribute__((may_alias)) word;
+	word *w = (word *)rec;
 
-	/* Eight-byte stores, not a byte-wise fill: every child exit the root
-	 * sees writes one. */
-	*rec = (struct hv_exit){ .reason = reason, .rip = rip };
+	/* Eight eight-byte stores, not a string instruction (GCC makes the
+	 * struct assignment a REP STOS): every child exit the root sees
+	 * writes one. */
+	BUILD_BUG_ON(sizeof(*rec) != 8 * sizeof(word));
+	w[0] = reason;                  /* flags 0 */
+	w[1] = rip;
+	w[2] = w[3] = w[4] = w[5] = w[6] = w[7] = 0;
 	v->vm->stat[HV_STAT_TO_ROOT]++;
 	return rec;
 }

@@ -853,15 +853,20 @@ int hypercall_install(void)
 	return 0;
 }
 
+static bool fast_calls = true;
+bool hypercall_fast_on;
+
 void hypercall_uninstall(void)
 {
 	accepting = false;
+	__atomic_store_n(&hypercall_fast_on, false, __ATOMIC_RELEASE);
 	installed = false;
 }
 
 void hypercall_set_accepting(bool on)
 {
 	__atomic_store_n(&accepting, on && installed, __ATOMIC_RELEASE);
+	__atomic_store_n(&hypercall_fast_on, on && installed && fast_calls, __ATOMIC_RELEASE);
 }
 
 static inline __attribute__((always_inline)) int64_t call(const struct hc_desc *d,
@@ -911,8 +916,6 @@ int64_t hypercall_dispatch(const struct hypercall_regs *regs)
  */
 BUILD_BUG_ON(HC_COUNT > 64);
 
-static bool fast_calls = true;
-
 static int parse_fast_calls(const char *value, void *arg)
 {
 	return cmdline_parse_bool(value, &fast_calls);
@@ -960,7 +963,7 @@ bool hypercall_fast_call(struct vcpu *v)
 	const struct hc_desc *d = &hypercalls[v->regs.rax];     /* in HC_FAST_CALLS */
 	struct hc_ctx c;
 
-	if (!fast_calls || !v->vm->is_root || !__atomic_load_n(&accepting, __ATOMIC_ACQUIRE))
+	if (!v->vm->is_root)
 		return false;
 	if (v->regs.rax == HC_RUN)
 		return run_fast(v);

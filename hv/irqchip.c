@@ -422,16 +422,11 @@ bool irqchip_wakeup_pending(struct vcpu *v)
  * as soon as the guest can take it (a window). An event the last exit cut
  * off is already queued for re-delivery and goes first.
  */
-void irqchip_inject(struct vcpu *v)
+void irqchip_inject_pending(struct vcpu *v)
 {
 	uint32_t req = __atomic_load_n(&v->requests, __ATOMIC_ACQUIRE);
 	bool nmi = req & VCPU_REQ_NMI, ext = req & VCPU_REQ_EXTINT;
 	int vec = -1, tpr_class = -1;
-
-	if (!v->lapic && !nmi && !ext) {        /* nothing to deliver, no window to want */
-		virt_ops->request_window(v, false, false, -1);
-		return;
-	}
 
 	if (v->lapic) {
 		fire_timers(v);

@@ -25,17 +25,21 @@ int64_t hypercall_dispatch(const struct hypercall_regs *regs);
  * A root vCPU's call, right after its exit with interrupts off: true when
  * it is one of these and is done (the result in v->regs.rax), so the
  * backend re-enters the guest at once (hv/hypercall.c says what makes a
- * call fit). The check inline: every other call pays two instructions.
+ * call fit). The checks inline: every other call, and every call with
+ * the fast path off, pays a few instructions.
  */
 #define HC_FAST_CALLS (1ULL << HC_API_VERSION | 1ULL << HC_CHECK_CAP | 1ULL << HC_IRQ_LINE | \
 		       1ULL << HC_INTERRUPT | 1ULL << HC_NMI | 1ULL << HC_KICK |               \
 		       1ULL << HC_GET_MP_STATE | 1ULL << HC_RUN)
 
 bool hypercall_fast_call(struct vcpu *v);
+/* Calls accepted and hc_fast not 0 (hypercall_set_accepting). */
+extern bool hypercall_fast_on;
 
 static inline bool hypercall_fast(struct vcpu *v, uint64_t nr)
 {
-	return nr < 64 && (HC_FAST_CALLS >> nr & 1) && hypercall_fast_call(v);
+	return nr < 64 && (HC_FAST_CALLS >> nr & 1) &&
+	       __atomic_load_n(&hypercall_fast_on, __ATOMIC_ACQUIRE) && hypercall_fast_call(v);
 }
 
 #endif

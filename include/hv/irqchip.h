@@ -11,6 +11,8 @@
 
 #include "hv/spinlock.h"
 #include "hv/types.h"
+#include "hv/virt_init.h"
+#include "hv/vm.h"
 #include <x86/vioapic.h>
 
 struct vm;
@@ -59,6 +61,18 @@ void vcpu_kick(struct vcpu *v);
 void irqchip_process_requests(struct vcpu *v);
 bool irqchip_wakeup_pending(struct vcpu *v);
 uint64_t irqchip_next_event(struct vcpu *v);
-void irqchip_inject(struct vcpu *v);
+void irqchip_inject_pending(struct vcpu *v);
+
+static inline void irqchip_inject(struct vcpu *v)
+{
+	/* Without a local APIC, nothing asked: no event, no window wanted
+	 * (every HC_RUN of an API-1 child pays this test only). */
+	if (!v->lapic && !(__atomic_load_n(&v->requests, __ATOMIC_ACQUIRE) &
+			   (VCPU_REQ_NMI | VCPU_REQ_EXTINT))) {
+		virt_ops->request_window(v, false, false, -1);
+		return;
+	}
+	irqchip_inject_pending(v);
+}
 
 #endif

@@ -303,6 +303,7 @@ def bench_hypercalls(ctx):
     runs = {}
     for key, emu, cmdline, icount in (("svm", "qemu", "", True),
                                       ("svm-reload", "qemu", "entry_reload", True),
+                                      ("svm-nofast", "qemu", "hc_fast=0", True),
                                       ("real", "qemu", "", False),
                                       ("vmx", "bochs", "bochs_exit", None),
                                       ("vmx-reload", "bochs", "bochs_exit entry_reload", None)):
@@ -318,18 +319,21 @@ def bench_hypercalls(ctx):
             return False
         runs[key] = (float(mhz.group(1)), {k: int(v) for k, v in vals.items()})
     mhz, real = runs["real"]
-    print("%-24s %9s %12s %11s %12s %12s %11s" % (
-        "round trip", "SVM insns", "SVM reload", "us (TCG)", "per second", "VMX cycles", "VMX reload"))
+    print("%-24s %9s %12s %11s %11s %12s %12s %11s" % (
+        "round trip", "SVM insns", "SVM reload", "SVM hc_fast=0", "us (TCG)", "per second",
+        "VMX cycles", "VMX reload"))
     for name in names:
         us = real[name] / mhz
-        print("%-24s %9d %12d %11.2f %12s %12d %11d" % (
-            name, runs["svm"][1][name], runs["svm-reload"][1][name], us,
+        print("%-24s %9d %12d %13d %9.2f %12s %12d %11d" % (
+            name, runs["svm"][1][name], runs["svm-reload"][1][name],
+            runs["svm-nofast"][1][name], us,
             "%.0f" % (1e6 / us) if us > 0.05 else "-",
             runs["vmx"][1][name], runs["vmx-reload"][1][name]))
     insns = runs["svm"][1]
     base = insns["cpuid exit"]
     print("reload: the same round trips with a put, a load and a TLB flush around every entry "
-          "(on SVM a flush costs no instruction; on VMX VMCLEAR + VMPTRLD do)")
+          "(on SVM a flush costs no instruction; on VMX VMCLEAR + VMPTRLD do); hc_fast=0: every "
+          "hypercall, HC_RUN among them, on the ordinary path")
     print("null hypercall = %d instructions in all, the guest's loop and VMMCALL among them "
           "(goal: 150 in the hypervisor); the CPUID exit %d" % (insns["null hypercall"], base))
     print("child exit -> root -> run = %.1f x a null hypercall (goal: at most 2)"

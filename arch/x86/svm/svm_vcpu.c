@@ -451,7 +451,7 @@ static uint64_t next_rip(struct vcpu *v, uint64_t rip, unsigned int len)
 	return rip + len;
 }
 
-static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
+static __always_inline void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 {
 	uint64_t code = F64(v, VMCB_EXITCODE);
 	uint64_t i1 = F64(v, VMCB_EXITINFO1), i2 = F64(v, VMCB_EXITINFO2);
@@ -575,7 +575,7 @@ static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
  * another vCPU of the VM (same ASID, other address space) used this CPU
  * since (APM 15.16).
  */
-static uint32_t tlb_control(struct vcpu *v, unsigned int cpu)
+static __always_inline uint32_t tlb_control(struct vcpu *v, unsigned int cpu)
 {
 	uint64_t gen = __atomic_load_n(&v->vm->tlb_gen, __ATOMIC_ACQUIRE);
 	struct vcpu **owner = &this_cpu()->vendor.svm.asid_owner[v->vm->asid];

@@ -230,6 +230,9 @@ bool vcpu_run_child_fast(struct vcpu *v, struct vcpu *caller, uint64_t budget, u
 	    !virt_cpu_wanted(vc) || vc->state != VIRT_CPU_ON)
 		return false;
 	deadline = budget ? now() + budget : 0;
+	/* Loaded for the accessors below (VMX: they act on the current VMCS);
+	 * run_child_fast puts it back after its exit. */
+	virt_ops->vcpu_load(v);
 	if (v->pending != PENDING_NONE)
 		finish_pending(v);      /* an IN's data, a hypercall's result: no new record */
 	v->yield_on_pause = flags & HV_RUN_NO_BLOCK;

@@ -91,9 +91,10 @@ struct virt_ops {
 	 * the guest must be out again (its timer, the run budget), 0: none. */
 	void (*vcpu_enter)(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline);
 	/* HC_RUN's fast path (hv/vcpu_run.c): from a root vCPU's hypercall
-	 * exit, interrupts still off, enter child v once and translate its
-	 * exit, then leave the CPU ready for the root's re-entry. Interrupts
-	 * that arrive meanwhile end the child's run and stay pending. */
+	 * exit, interrupts still off, enter child v (loaded by the caller,
+	 * vcpu_load) once and translate its exit, then put v and leave the
+	 * CPU ready for the root's re-entry. Interrupts that arrive meanwhile
+	 * end the child's run and stay pending. */
 	void (*run_child_fast)(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
 			       uint64_t deadline);
 	/* RIP, RSP, RFLAGS (and RAX on SVM) live in the control block. */

@@ -700,7 +700,7 @@ void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 /*
  * HC_RUN on the fast path (hv/vcpu_run.c): the root has just exited, GIF
  * clear, and a child runs once from here before the root re-enters, with
- * no return to the run loops. The root's guest-side state (XCR0, TSC_AUX,
+ * no return to the run loops (load and put do nothing on SVM). The root's guest-side state (XCR0, TSC_AUX,
  * armed debug registers, x87/SSE/AVX) goes out, the child's in and out
  * around one VMRUN, and the root's back. GIF stays clear throughout: an
  * interrupt that arrives ends the child's VMRUN at once (an INTR exit),

@@ -1264,13 +1264,14 @@ void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 
 /*
  * HC_RUN on the fast path (hv/vcpu_run.c), as svm_run_child_fast: the root
- * has just exited, interrupts off, its VMCS current. Its guest-side state
- * goes out, the child's VMCS is loaded (VMPTRLD, with this CPU's host
- * state), entered once and cleared again (VMCLEAR: the child may run
- * elsewhere next), and the root's VMCS is current again, still launched
- * (VMPTRLD does not change a VMCS's launch state, SDM 24.11.3), with its
- * guest-side state back. An external interrupt that arrives ends the
- * child's run (external-interrupt exiting) and stays pending.
+ * has just exited, interrupts off; the caller made the child's VMCS current
+ * (vmx_vcpu_load: VMPTRLD, this CPU's host state) to set up its entry. The
+ * root's guest-side state goes out, the child is entered once and its VMCS
+ * cleared again (VMCLEAR: the child may run elsewhere next), and the root's
+ * VMCS is current again, still launched (VMPTRLD does not change a VMCS's
+ * launch state, SDM 24.11.3), with its guest-side state back. An external
+ * interrupt that arrives ends the child's run (external-interrupt exiting)
+ * and stays pending.
  */
 void vmx_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
 			uint64_t deadline)
@@ -1280,7 +1281,7 @@ void vmx_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *
 	guest_switch_out(root, true);
 	save_guest_extra(root->block);
 	fpu_switch(root->fpu, v->fpu);
-	vmx_vcpu_load(v);
+	vmx_vcpu_load(v);               /* current already: nothing to do */
 	enter_prepare(v, deadline);
 	exit_finish(v, vmx_launch(&v->regs, x->launched), exit);
 	vmx_vcpu_put(v);

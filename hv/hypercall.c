@@ -551,24 +551,41 @@ static int64_t invoke_set_sregs(struct hc_ctx *c)
 	return 0;
 }
 
+/* A claim HC_RUN's fast path left for its call's ordinary path (run_fast)
+ * that this call will not use: the claim goes, the kept exit stays for the
+ * vCPU's next run, wherever that is. */
+static void drop_fast_claim(struct vcpu *caller)
+{
+	struct vcpu *v = caller ? caller->fast_claim : NULL;
+
+	if (v) {
+		caller->fast_claim = NULL;
+		__atomic_store_n(&v->running_on, 0, __ATOMIC_RELEASE);
+	}
+}
+
 static int64_t invoke_run(struct hc_ctx *c)
 {
-	int expected = 0, me = (int)smp_processor_id() + 1, r;
-	struct vcpu *v;
-	bool mine;
+	int expected = 0, r;
+	struct vcpu *v, *held = c->caller ? c->caller->fast_claim : NULL;
 
 	mgmt_lock_acquire();
 	v = handle_get(&vcpu_table, c->arg[0]);
-	/* Claimed by this CPU, with an exit to handle: HC_RUN's fast path left
-	 * it so for this very call (run_fast). */
-	mine = v && __atomic_load_n(&v->running_on, __ATOMIC_ACQUIRE) == me && v->deferred;
+	/* Claimed already for this very call by its fast path (run_fast), with
+	 * an exit to handle first; any other claim means busy. */
+	if (held && held != v)
+		drop_fast_claim(c->caller);
 	r = !v ? -HV_ENOENT : v->vm->dead ? -HV_EINVAL : 0;
-	if (!r && !mine && !__atomic_compare_exchange_n(&v->running_on, &expected, me, false,
-							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+	if (!r && v != held &&
+	    !__atomic_compare_exchange_n(&v->running_on, &expected, (int)smp_processor_id() + 1,
+					 false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		r = -HV_EBUSY;
-	if (r && mine) {                /* its VM died meanwhile (another vCPU) */
-		v->deferred = false;
-		__atomic_store_n(&v->running_on, 0, __ATOMIC_RELEASE);
+	if (held && v == held) {
+		c->caller->fast_claim = NULL;
+		if (r) {                /* its VM died meanwhile (another vCPU's triple fault) */
+			v->deferred = false;
+			__atomic_store_n(&v->running_on, 0, __ATOMIC_RELEASE);
+		}
 	}
 	spin_unlock(&mgmt_lock);
 	if (r)
@@ -886,8 +903,10 @@ int64_t hypercall_dispatch(const struct hypercall_regs *regs)
 	struct hc_ctx c = { .arg = regs->arg, .caller = regs->caller };
 	const struct hc_desc *d;
 
-	if (!__atomic_load_n(&accepting, __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&accepting, __ATOMIC_ACQUIRE)) {
+		drop_fast_claim(regs->caller);  /* calls stopped after a fast run (suspend) */
 		return -HV_EAGAIN;
+	}
 	if (regs->nr >= HC_COUNT)
 		return -HV_ENOSYS;
 	d = &hypercalls[regs->nr];
@@ -926,9 +945,11 @@ CMDLINE_OPTION(hc_fast, "hc_fast", parse_fast_calls, NULL,
 /*
  * HC_RUN on the fast path: the vCPU claimed as invoke_run claims it (the
  * lock only tried), run by vcpu_run_child_fast. One it leaves an exit in
- * stays claimed: the ordinary path, which this root's call takes next,
- * handles that exit first (invoke_run, vcpu_run_child), and no other call
- * can touch the vCPU in between, as none could while the ordinary path ran it.
+ * stays claimed (root->fast_claim): the ordinary path, which this root's
+ * call takes next, handles that exit first (invoke_run, vcpu_run_child),
+ * and no other call can touch the vCPU in between, as none could while the
+ * ordinary path ran it. Should calls stop meanwhile (a suspend), the
+ * dispatcher drops the claim and the exit waits for the vCPU's next run.
  */
 static bool run_fast(struct vcpu *root)
 {
@@ -948,8 +969,10 @@ static bool run_fast(struct vcpu *root)
 	}
 	spin_unlock(&mgmt_lock);
 	done = vcpu_run_child_fast(v, root, a[1] ? a[1] * tsc_khz() / 1000 : 0, (uint32_t)a[2]);
-	if (!done && v->deferred)
+	if (!done && v->deferred) {
+		root->fast_claim = v;   /* for invoke_run, or dropped if it never comes */
 		return false;
+	}
 	__atomic_store_n(&v->running_on, 0, __ATOMIC_RELEASE);
 	if (!done)
 		return false;

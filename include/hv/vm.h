@@ -140,6 +140,9 @@ struct vcpu {
 	bool deferred;
 	uint64_t deferred_deadline;
 	struct vm_exit_info deferred_exit;
+	/* A root vCPU: the child its HC_RUN's fast path left claimed for the
+	 * same call's ordinary path (hv/hypercall.c). */
+	struct vcpu *fast_claim;
 	void *block;                    /* the vCPU cache object (VMCB/VMCS page) */
 };
 

@@ -337,8 +337,8 @@ static bool fast_run(struct vcpu *caller, int64_t vcpu)
 /*
  * HC_RUN's fast path (run_fast): the claim as invoke_run makes it, the
  * call counted when done; a vCPU left with an exit stays claimed for the
- * ordinary path of the same call alone, which then runs it; a VM that died
- * in between frees it. The per-CPU area is this thread's GS, as in the
+ * ordinary path of the same call alone, which then runs it; calls stopping
+ * or the VM dying in between free it. The per-CPU area is this thread's GS, as in the
  * hypervisor.
  */
 static void run_fast_path(void **state)
@@ -373,6 +373,18 @@ static void run_fast_path(void **state)
 	host_run_child_hook = NULL;
 	assert_false(fast_seen->deferred);
 	assert_int_equal(ROOT(HC_GET_REGS, busy_probe_vcpu, RP(8192), 0, 0), 0);
+	/* Calls stopped in between (a suspend): the claim goes with the
+	 * refused call, the exit stays for the vCPU's next run. */
+	assert_false(fast_run(&root_caller, busy_probe_vcpu));
+	assert_ptr_equal(root_caller.fast_claim, fast_seen);
+	hypercall_set_accepting(false);
+	assert_int_equal(ROOT(HC_RUN, busy_probe_vcpu, 0, 0, 0), -HV_EAGAIN);
+	hypercall_set_accepting(true);
+	assert_null(root_caller.fast_claim);
+	assert_true(fast_seen->deferred);
+	assert_int_equal(ROOT(HC_GET_REGS, busy_probe_vcpu, RP(8192), 0, 0), 0);
+	assert_int_equal(ROOT(HC_RUN, busy_probe_vcpu, 0, 0, 0), 0);
+	assert_false(fast_seen->deferred);
 	/* Its VM died in between (another vCPU's triple fault): the call
 	 * fails, the claim and the exit go. */
 	assert_false(fast_run(&root_caller, busy_probe_vcpu));

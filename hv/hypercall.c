@@ -551,6 +551,12 @@ static int64_t invoke_set_sregs(struct hc_ctx *c)
 	return 0;
 }
 
+/* HC_RUN's budget (RCX, microseconds; 0: none) in TSC cycles. */
+static inline uint64_t budget_tsc(uint64_t us)
+{
+	return us ? us * tsc_khz() / 1000 : 0;
+}
+
 /* A claim HC_RUN's fast path left for its call's ordinary path (run_fast)
  * that this call will not use: the claim goes, the kept exit stays for the
  * vCPU's next run, wherever that is. */
@@ -590,7 +596,7 @@ static int64_t invoke_run(struct hc_ctx *c)
 	spin_unlock(&mgmt_lock);
 	if (r)
 		return r;
-	r = vcpu_run_child(v, c->caller, c->arg[1] * tsc_khz() / 1000, (uint32_t)c->arg[2]);
+	r = vcpu_run_child(v, c->caller, budget_tsc(c->arg[1]), (uint32_t)c->arg[2]);
 	__atomic_store_n(&v->running_on, 0, __ATOMIC_RELEASE);
 	return r;
 }
@@ -968,7 +974,7 @@ static bool run_fast(struct vcpu *root)
 		return false;
 	}
 	spin_unlock(&mgmt_lock);
-	done = vcpu_run_child_fast(v, root, a[1] ? a[1] * tsc_khz() / 1000 : 0, (uint32_t)a[2]);
+	done = vcpu_run_child_fast(v, root, budget_tsc(a[1]), (uint32_t)a[2]);
 	if (!done && v->deferred) {
 		root->fast_claim = v;   /* for invoke_run, or dropped if it never comes */
 		return false;

@@ -334,6 +334,29 @@ static bool fast_run(struct vcpu *caller, int64_t vcpu)
 	return hypercall_fast(caller, HC_RUN);
 }
 
+/* Called while the management lock is held (HC_VCPU_CREATE's setup) or the
+ * vCPU is claimed (an ordinary HC_RUN): the fast path gives way, untried. */
+static void fast_run_refused(void)
+{
+	fast_seen = NULL;
+	root_caller.fast_claim = NULL;
+	assert_false(fast_run(&root_caller, busy_probe_vcpu));
+	assert_null(fast_seen);
+	assert_null(root_caller.fast_claim);
+}
+
+static int setup_under_lock(struct vcpu *v)
+{
+	fast_run_refused();
+	return mock_setup(v);
+}
+
+static int run_hook_fast(struct vcpu *v)
+{
+	fast_run_refused();
+	return 0;
+}
+
 /*
  * HC_RUN's fast path (run_fast): the claim as invoke_run makes it, the
  * call counted when done; a vCPU left with an exit stays claimed for the
@@ -392,6 +415,20 @@ static void run_fast_path(void **state)
 	assert_int_equal(ROOT(HC_RUN, busy_probe_vcpu, 0, 0, 0), -HV_EINVAL);
 	assert_false(fast_seen->deferred);
 	assert_int_equal(ROOT(HC_GET_REGS, busy_probe_vcpu, RP(8192), 0, 0), 0);
+	/* Not tried while the management lock is busy (its holder may wait
+	 * for this CPU), nor for a vCPU an ordinary run has claimed. */
+	struct vm *fast_vm = fast_seen->vm;
+
+	fast_vm->dead = false;
+	mock_ops.vcpu_setup = setup_under_lock;
+	int64_t other = ROOT(HC_VCPU_CREATE, vm, RP(4096), 0, 0);
+	mock_ops.vcpu_setup = mock_setup;
+	assert_true(other > 0);
+	host_run_child_hook = run_hook_fast;
+	assert_int_equal(ROOT(HC_RUN, busy_probe_vcpu, 0, 0, 0), 0);
+	host_run_child_hook = NULL;
+	assert_int_equal(ROOT(HC_VCPU_DESTROY, other, 0, 0, 0), 0);
+	fast_vm->dead = true;
 	/* Not tried for a dead VM, nor for a child's call, nor a bad handle. */
 	fast_seen = NULL;
 	assert_false(fast_run(&root_caller, busy_probe_vcpu));

@@ -1281,8 +1281,7 @@ void vmx_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *
 	guest_switch_out(root, true);
 	save_guest_extra(root->block);
 	fpu_switch(root->fpu, v->fpu);
-	vmx_vcpu_load(v);               /* current already: nothing to do */
-	enter_prepare(v, deadline);
+	enter_prepare(v, deadline);     /* v's VMCS current: the core loaded it */
 	exit_finish(v, vmx_launch(&v->regs, x->launched), exit);
 	vmx_vcpu_put(v);
 	fpu_switch(v->fpu, root->fpu);

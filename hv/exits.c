@@ -49,18 +49,13 @@ static enum exit_action handle_none(struct vcpu *v, const struct vm_exit_info *e
 	return EXIT_RESUME;
 }
 
-static enum exit_action handle_io(struct vcpu *v, const struct vm_exit_info *e)
+/* A child's port I/O exit with nothing to emulate: the root gets the
+ * record; an OUT's data is in it (the child moves on), an IN's waits for
+ * the root's answer (finish_pending in vcpu_run.c). */
+static __always_inline void io_to_root(struct vcpu *v, const struct vm_exit_info *e)
 {
-	struct hv_exit *rec;
+	struct hv_exit *rec = exit_to_root(v, HV_EXIT_IO, e->rip);
 
-	if (v->vm->is_root) {
-		/* The root owns its ports: no intercept, no exit. */
-		pr_err("vm: root I/O exit at RIP 0x%lx (port 0x%x) not handled\n", e->rip, e->io.port);
-		return handle_unknown(v, e);
-	}
-	if (e->io.string)
-		return emulate_string_io(v, e);
-	rec = exit_to_root(v, HV_EXIT_IO, e->rip);
 	rec->io.port = e->io.port;
 	rec->io.size = e->io.size;
 	rec->io.out = !e->io.in;
@@ -73,6 +68,18 @@ static enum exit_action handle_io(struct vcpu *v, const struct vm_exit_info *e)
 		v->pending_size = e->io.size;
 		v->pending_next_rip = e->next_rip;
 	}
+}
+
+static enum exit_action handle_io(struct vcpu *v, const struct vm_exit_info *e)
+{
+	if (v->vm->is_root) {
+		/* The root owns its ports: no intercept, no exit. */
+		pr_err("vm: root I/O exit at RIP 0x%lx (port 0x%x) not handled\n", e->rip, e->io.port);
+		return handle_unknown(v, e);
+	}
+	if (e->io.string)
+		return emulate_string_io(v, e);
+	io_to_root(v, e);
 	return EXIT_TO_ROOT;
 }
 
@@ -323,6 +330,14 @@ enum exit_action exit_dispatch(struct vcpu *v, const struct vm_exit_info *e)
 		return handle_unknown(v, e);
 	v->vm->stat[stat_of[e->kind]]++;
 	return handlers[e->kind](v, e);
+}
+
+void exit_child_io(struct vcpu *v, const struct vm_exit_info *e)
+{
+	v->vm->exits++;
+	this_cpu()->exits++;
+	v->vm->stat[HV_STAT_IO]++;
+	io_to_root(v, e);
 }
 
 /* Per-CPU counts: no cache line shared by every CPU's exit path. A CPU's

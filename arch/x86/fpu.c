@@ -20,14 +20,14 @@
 #define XSAVE_HDR       512
 #define XSAVE_HDR_SIZE  64
 
-static bool has_xsave;
+bool fpu_xsave;                        /* the boot CPU has XSAVE (fpu.h) */
 static uint64_t guest_mask = XFEATURE_X87 | XFEATURE_SSE;
 static uint32_t mxcsr_mask = 0xffbf;    /* SDM Vol. 1, 11.6.6: default when 0 */
 static struct { uint32_t size, offset; } component[64];
 
 bool fpu_has_xsave(void)
 {
-	return has_xsave;
+	return fpu_xsave;
 }
 
 uint64_t fpu_guest_xcr0_mask(void)
@@ -39,7 +39,7 @@ uint32_t fpu_area_bytes(uint64_t xcr0)
 {
 	uint32_t end = XSAVE_HDR + XSAVE_HDR_SIZE;
 
-	if (!has_xsave)
+	if (!fpu_xsave)
 		return 512;
 	for (int i = 2; i < 64; i++)
 		if (xcr0 >> i & 1)
@@ -57,13 +57,13 @@ static void probe(void)
 {
 	uint8_t fx[512] __aligned(16);
 
-	has_xsave = cpuid(1).ecx & (1U << 26);
+	fpu_xsave = cpuid(1).ecx & (1U << 26);
 	memset(fx, 0, sizeof(fx));
 	__asm__ __volatile__("fxsave64 %0" : "=m"(fx));
 	memcpy(&mxcsr_mask, fx + FX_MXCSR_MASK, 4);
 	if (!mxcsr_mask)
 		mxcsr_mask = 0xffbf;
-	if (!has_xsave)
+	if (!fpu_xsave)
 		return;
 	struct cpuid_regs d = cpuid_count(0xd, 0);
 	uint64_t host = ((uint64_t)d.edx << 32) | d.eax;
@@ -100,7 +100,7 @@ void fpu_init_cpu(void)
 		probe();
 		probed = true;
 	}
-	if (has_xsave) {
+	if (fpu_xsave) {
 		write_cr4(read_cr4() | CR4_OSXSAVE);
 		xsetbv(guest_mask);     /* the host's XCR0: every component offered */
 		fpu_host_xcr0_value = guest_mask;
@@ -118,25 +118,6 @@ void fpu_reset(struct fpu *f)
 	 * FCW and MXCSR are read from the legacy region regardless. */
 	memcpy(f->area + FX_FCW, &fcw, sizeof(fcw));
 	memcpy(f->area + FX_MXCSR, &mxcsr, sizeof(mxcsr));
-}
-
-void fpu_switch(struct fpu *from, struct fpu *to)
-{
-	if (from) {
-		if (has_xsave)
-			__asm__ __volatile__("xsave64 %0" : "+m"(from->area)
-					     : "a"(~0U), "d"(~0U) : "memory");
-		else
-			__asm__ __volatile__("fxsave64 %0" : "+m"(from->area) :: "memory");
-	}
-	if (to) {
-		if (has_xsave) {
-			__asm__ __volatile__("xrstor64 %0" :: "m"(to->area), "a"(~0U), "d"(~0U)
-					     : "memory");
-		} else {
-			__asm__ __volatile__("fxrstor64 %0" :: "m"(to->area) : "memory");
-		}
-	}
 }
 
 bool fpu_xcr0_valid(uint64_t xcr0, uint64_t allowed)
@@ -167,7 +148,7 @@ void fpu_get(const struct fpu *f, struct hv_xsave *x)
 {
 	memset(x, 0, sizeof(*x));
 	x->xcr0 = f->xcr0;
-	x->format = has_xsave ? HV_XSAVE_FORMAT_XSAVE : HV_XSAVE_FORMAT_FXSAVE;
+	x->format = fpu_xsave ? HV_XSAVE_FORMAT_XSAVE : HV_XSAVE_FORMAT_FXSAVE;
 	x->size = fpu_area_bytes(guest_mask);
 	memcpy(x->area, f->area, x->size);
 }
@@ -176,16 +157,16 @@ int fpu_check(const struct hv_xsave *x, uint64_t allowed)
 {
 	uint32_t mxcsr;
 
-	if (x->format != (has_xsave ? HV_XSAVE_FORMAT_XSAVE : HV_XSAVE_FORMAT_FXSAVE))
+	if (x->format != (fpu_xsave ? HV_XSAVE_FORMAT_XSAVE : HV_XSAVE_FORMAT_FXSAVE))
 		return -EINVAL;
-	if (has_xsave ? !fpu_xcr0_valid(x->xcr0, allowed) : x->xcr0 != XFEATURE_X87)
+	if (fpu_xsave ? !fpu_xcr0_valid(x->xcr0, allowed) : x->xcr0 != XFEATURE_X87)
 		return -EINVAL;
 	if (x->size != fpu_area_bytes(guest_mask))
 		return -EINVAL;
 	memcpy(&mxcsr, x->area + FX_MXCSR, 4);
 	if (mxcsr & ~mxcsr_mask)
 		return -EINVAL;                 /* XRSTOR/FXRSTOR: #GP (SDM 13.8) */
-	if (has_xsave) {
+	if (fpu_xsave) {
 		uint64_t hdr[8];
 
 		memcpy(hdr, x->area + XSAVE_HDR, sizeof(hdr));

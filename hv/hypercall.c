@@ -557,7 +557,7 @@ static inline uint64_t budget_tsc(uint64_t us)
 	return us ? us * tsc_khz() / 1000 : 0;
 }
 
-/* A claim HC_RUN's fast path left for its call's ordinary path (run_fast)
+/* A claim HC_RUN's fast path left for its call's ordinary path (hypercall_fast_run)
  * that this call will not use: the claim goes, the kept exit stays for the
  * vCPU's next run, wherever that is. */
 static void drop_fast_claim(struct vcpu *caller)
@@ -577,7 +577,7 @@ static int64_t invoke_run(struct hc_ctx *c)
 
 	mgmt_lock_acquire();
 	v = handle_get(&vcpu_table, c->arg[0]);
-	/* Claimed already for this very call by its fast path (run_fast), with
+	/* Claimed already for this very call by its fast path (hypercall_fast_run), with
 	 * an exit to handle first; any other claim means busy. */
 	if (held && held != v)
 		drop_fast_claim(c->caller);
@@ -957,14 +957,14 @@ CMDLINE_OPTION(hc_fast, "hc_fast", parse_fast_calls, NULL,
  * ordinary path ran it. Should calls stop meanwhile (a suspend), the
  * dispatcher drops the claim and the exit waits for the vCPU's next run.
  */
-static bool run_fast(struct vcpu *root)
+bool hypercall_fast_run(struct vcpu *root)
 {
 	const uint64_t *a = &root->regs.rbx;    /* RBX vcpu, RCX budget (us), RDX flags */
 	int expected = 0;
 	struct vcpu *v;
 	bool done;
 
-	if (!spin_trylock(&mgmt_lock))
+	if (!root->vm->is_root || !spin_trylock(&mgmt_lock))
 		return false;
 	v = handle_get_locked(&vcpu_table, a[0]);       /* the lock keeps out alloc and free */
 	if (!v || v->vm->dead ||
@@ -994,8 +994,6 @@ bool hypercall_fast_call(struct vcpu *v)
 
 	if (!v->vm->is_root)
 		return false;
-	if (v->regs.rax == HC_RUN)
-		return run_fast(v);
 	if (d->locked && !spin_trylock(&mgmt_lock))
 		return false;
 	c.arg = &v->regs.rbx;           /* RBX, RCX, RDX, RSI: in order */

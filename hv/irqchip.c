@@ -416,6 +416,12 @@ bool irqchip_wakeup_pending(struct vcpu *v)
 	return false;
 }
 
+static void request_window(struct vcpu *v, bool irq, bool nmi, int tpr_class)
+{
+	virt_ops->request_window(v, irq, nmi, tpr_class);
+	v->window_asked = irq || nmi || tpr_class > 0;
+}
+
 /*
  * Before an entry: at most one event goes in (an NMI before an external
  * interrupt, SDM Vol. 3A, 6.9); whatever else is pending asks for an exit
@@ -444,7 +450,7 @@ void irqchip_inject_pending(struct vcpu *v)
 		vec = __atomic_load_n(&v->extint_vector, __ATOMIC_ACQUIRE);
 	}
 	if (!nmi && vec < 0) {
-		virt_ops->request_window(v, false, false, tpr_class);
+		request_window(v, false, false, tpr_class);
 		return;
 	}
 	if (!virt_ops->event_queued(v)) {
@@ -465,5 +471,5 @@ void irqchip_inject_pending(struct vcpu *v)
 	}
 	if (v->lapic && vec < 0)
 		vec = vlapic_pending_vector(v->lapic);  /* the next one waits its turn */
-	virt_ops->request_window(v, vec >= 0, nmi, tpr_class);
+	request_window(v, vec >= 0, nmi, tpr_class);
 }

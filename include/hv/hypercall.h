@@ -33,13 +33,16 @@ int64_t hypercall_dispatch(const struct hypercall_regs *regs);
 		       1ULL << HC_GET_MP_STATE | 1ULL << HC_RUN)
 
 bool hypercall_fast_call(struct vcpu *v);
+bool hypercall_fast_run(struct vcpu *v);        /* HC_RUN's */
 /* Calls accepted and hc_fast not 0 (hypercall_set_accepting). */
 extern bool hypercall_fast_on;
 
 static inline bool hypercall_fast(struct vcpu *v, uint64_t nr)
 {
-	return nr < 64 && (HC_FAST_CALLS >> nr & 1) &&
-	       __atomic_load_n(&hypercall_fast_on, __ATOMIC_ACQUIRE) && hypercall_fast_call(v);
+	if (nr >= 64 || !(HC_FAST_CALLS >> nr & 1) ||
+	    !__atomic_load_n(&hypercall_fast_on, __ATOMIC_ACQUIRE))
+		return false;
+	return nr == HC_RUN ? hypercall_fast_run(v) : hypercall_fast_call(v);
 }
 
 #endif

@@ -69,7 +69,10 @@ static inline void irqchip_inject(struct vcpu *v)
 	 * (every HC_RUN of an API-1 child pays this test only). */
 	if (!v->lapic && !(__atomic_load_n(&v->requests, __ATOMIC_ACQUIRE) &
 			   (VCPU_REQ_NMI | VCPU_REQ_EXTINT))) {
-		virt_ops->request_window(v, false, false, -1);
+		if (v->window_asked) {
+			virt_ops->request_window(v, false, false, -1);
+			v->window_asked = false;
+		}
 		return;
 	}
 	irqchip_inject_pending(v);

@@ -133,6 +133,10 @@ struct vcpu {
 	uint8_t sipi_vector;
 	uint8_t extint_vector;          /* HC_INTERRUPT without an irqchip */
 	bool nmi_blocked;               /* an NMI handler runs until IRET */
+	/* The last request_window asked for a window or a TPR exit (the
+	 * backends only ever clear these themselves): while it did not,
+	 * asking for nothing again is skipped (irqchip_inject). */
+	bool window_asked;
 	/* This run shares the CPU (HV_RUN_NO_BLOCK): PAUSE exits and ends it. */
 	bool yield_on_pause;
 	/* HC_RUN's fast path ended at an exit it leaves to the ordinary path:

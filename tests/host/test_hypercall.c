@@ -358,7 +358,7 @@ static int run_hook_fast(struct vcpu *v)
 }
 
 /*
- * HC_RUN's fast path (run_fast): the claim as invoke_run makes it, the
+ * HC_RUN's fast path (hypercall_fast_run): the claim as invoke_run makes it, the
  * call counted when done; a vCPU left with an exit stays claimed for the
  * ordinary path of the same call alone, which then runs it; calls stopping
  * or the VM dying in between free it. The per-CPU area is this thread's GS, as in the

@@ -31,7 +31,7 @@ mks=$(for f in tests/host/*.mk; do printf -- '-f %s ' "$f"; done)
 srcs=$(printf 'print:\n\t@echo $(HOST_SRCS)\n' | make -s --no-print-directory $mks -f - print)
 mkdir -p "$build/bench"
 bin=$build/bench/bench_slab
-$cc -std=gnu11 -O2 -g -DHV_HOST -Iinclude -Iarch/x86/include -Itests/host -pthread \
+$cc -std=gnu11 -O2 -g -DHV_HOST -Iinclude -Iarch/x86/include -Iarch/x86 -Itests/host -pthread \
 	-o "$bin" tests/bench/bench_slab.c $srcs tests/host/host_stubs.c
 
 n_cg=200000

@@ -39,7 +39,7 @@ extern const uint8_t child_irqsmp_bin_start[], child_irqsmp_bin_end[];
 #define PLAN_MMIO       9
 #define PLAN_STRIO      3
 #define PLAN_SMP        11              /* each of the 2- and 4-vCPU children */
-#define PLAN_BAD        11
+#define PLAN_BAD        12
 #define PLAN_STATS      3
 #define PLAN_TOTAL      (PLAN_TIMER + PLAN_HLT + PLAN_VIEWS + PLAN_IOAPIC + PLAN_RUN + \
 			 PLAN_MMIO + PLAN_STRIO + 2 * PLAN_SMP + PLAN_BAD + PLAN_STATS)
@@ -1541,6 +1541,29 @@ static void bad_section(void)
 	      (irqchip_ecx & (1u << 24)),
 	      "cpuid: a child sees x2APIC (1:ECX[21]) and TSC-deadline (1:ECX[24]) only with an irqchip",
 	      "ECX 0x%x with an irqchip, 0x%lx without %s", irqchip_ecx, mn->res[1], ok ? "" : cmd_err);
+	/* HC_INTERRUPT without an irqchip (the external-interrupt line): held
+	 * while the child runs with IF=0 (the hypervisor asks for an interrupt
+	 * window instead of injecting), taken exactly once through the window
+	 * exit when it sets IF. Its handler does not EOI: there is no APIC. */
+	{
+		struct hv_vm_stats *st = vm_stats(&cn);
+		uint64_t w0 = st ? st->kind[HV_STAT_WINDOW] : 0, i0 = st ? st->kind[HV_STAT_INJECTED] : 0;
+
+		ok = st && setup(&cn, 0, false);
+		args(&cn, 0, CI_VEC_HC, 0, 0, 0);
+		ok = ok && cmd(&cn, 0, CI_LEVEL);
+		r1 = hcall(HC_INTERRUPT, (uint64_t)cn.vcpu[0], CI_VEC_HC, 0, 0);
+		ok = ok && r1 == 0 && cmd(&cn, 0, CI_CPUID);   /* runs with IF=0 */
+		args(&cn, 0, CI_VEC_HC, 1, 500, 0);
+		ok = ok && cmd(&cn, 0, CI_WAIT);
+		st = ok ? vm_stats(&cn) : NULL;
+		CHECK(st && mn->res[0] == 1 && st->kind[HV_STAT_WINDOW] > w0 &&
+		      st->kind[HV_STAT_INJECTED] == i0 + 1,
+		      "extint: HC_INTERRUPT without an irqchip waits out the child's IF=0 (an interrupt window) and is taken once when it sets IF",
+		      "HC_INTERRUPT %ld, %ld taken, window exits %lu -> %lu, injected %lu -> %lu %s", r1,
+		      mn->res[0], w0, st ? st->kind[HV_STAT_WINDOW] : 0, i0,
+		      st ? st->kind[HV_STAT_INJECTED] : 0, ok ? "" : cmd_err);
+	}
 	child_destroy64(&cn);
 	section_end();
 }

@@ -9,6 +9,13 @@ struct vmx_percpu {
 	void *test_vmcs;                /* for the hardware read-back (hw_state) */
 	struct vcpu *current;           /* the VMCS current on this CPU */
 	struct vcpu *root;              /* the root vCPU whose VMCS stays active here */
+	/* What this CPU's STAR, LSTAR, CSTAR, SFMASK and KERNEL_GS_BASE hold
+	 * (valid: written since VMXON here). The hypervisor never uses them (no
+	 * SYSCALL, no SWAPGS), so an entry writes only those that differ. */
+	struct {
+		uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+		bool valid;
+	} msrs;
 	/* The vCPU that last entered with each VPID here (TLB policy). */
 	struct vcpu *vpid_owner[VM_MAX + 2];
 };

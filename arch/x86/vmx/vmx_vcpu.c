@@ -1126,20 +1126,38 @@ static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 /* Guest state with no VMCS field, in the CPU only while the guest runs.
  * The host never uses SYSCALL, SWAPGS or CR2 outside a page fault, so
  * their host values need no restoring. */
-static void load_guest_extra(const struct vmx_vcpu *x)
+/* WRMSR only when the CPU holds another value: a WRMSR to these costs
+ * far more than the comparison, and most entries re-enter the vCPU that
+ * left them (KVM's user-return MSRs do the same). */
+static inline void msr_load(uint32_t msr, uint64_t *cpu_val, uint64_t val, bool valid)
 {
-	wrmsr(MSR_STAR, x->star);
-	wrmsr(MSR_LSTAR, x->lstar);
-	wrmsr(MSR_CSTAR, x->cstar);
-	wrmsr(MSR_SFMASK, x->sfmask);
-	wrmsr(MSR_KERNEL_GS_BASE, x->kernel_gs_base);
-	write_cr2(x->cr2);
+	if (!valid || *cpu_val != val) {
+		wrmsr(msr, val);
+		*cpu_val = val;
+	}
 }
 
-/* The guest changes these without an exit (SWAPGS, page faults). */
+static void load_guest_extra(const struct vmx_vcpu *x)
+{
+	struct vmx_percpu *vc = &this_cpu()->vendor.vmx;
+	bool valid = vc->msrs.valid;
+
+	msr_load(MSR_STAR, &vc->msrs.star, x->star, valid);
+	msr_load(MSR_LSTAR, &vc->msrs.lstar, x->lstar, valid);
+	msr_load(MSR_CSTAR, &vc->msrs.cstar, x->cstar, valid);
+	msr_load(MSR_SFMASK, &vc->msrs.sfmask, x->sfmask, valid);
+	msr_load(MSR_KERNEL_GS_BASE, &vc->msrs.kernel_gs_base, x->kernel_gs_base, valid);
+	vc->msrs.valid = true;
+	if (read_cr2() != x->cr2)
+		write_cr2(x->cr2);
+}
+
+/* The guest changes these without an exit (SWAPGS, page faults); every
+ * other MSR of load_guest_extra only through an intercepted WRMSR. */
 static void save_guest_extra(struct vmx_vcpu *x)
 {
 	x->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+	this_cpu()->vendor.vmx.msrs.kernel_gs_base = x->kernel_gs_base;
 	x->cr2 = read_cr2();
 }
 

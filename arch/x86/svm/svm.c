@@ -147,6 +147,7 @@ static int svm_enable(struct virt_check *chk)
 		virt_check_set(chk, VIRT_REASON_ENABLE_FAILED, "EFER.SVME did not stick");
 		return ERR(-EIO);
 	}
+	svm_save_host_state();
 	return 0;
 }
 

@@ -1,8 +1,8 @@
 /*
  * svm_vmrun(guest_vmcb_pa, regs, host_vmcb_pa): one VMRUN (APM 15.5).
  * VMRUN saves and restores only part of the host state: the rest (FS/GS
- * bases, TR, LDTR, syscall MSRs) goes through VMSAVE/VMLOAD of the host's
- * own VMCB around it, and the general registers other than RAX/RSP through
+ * bases, TR, LDTR, syscall MSRs) is VMLOADed from the host's own VMCB after
+ * it (saved there once per enable), and the general registers other than RAX/RSP through
  * `regs` (struct hv_regs; offsets checked in svm_vcpu.c). Called with GIF
  * clear (CLGI) and interrupts off.
  */
@@ -23,8 +23,9 @@ svm_vmrun:
 	pushq %rsi                      /* 8(%rsp) after the next push: regs */
 	pushq %rdi                      /* 0(%rsp): guest VMCB */
 
-	movq %rdx, %rax
-	vmsave %rax                     /* host FS/GS/TR/LDTR/syscall MSRs */
+	/* The host's FS/GS/TR/LDTR/syscall MSRs are in the host VMCB already:
+	 * VMSAVEd once when SVM was enabled on this CPU (svm_save_host_state),
+	 * as the hypervisor never changes them; VMLOAD restores them below. */
 	movq (%rsp), %rax
 	vmload %rax
 

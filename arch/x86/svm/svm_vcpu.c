@@ -106,6 +106,17 @@ fail:
 	return ERR(-ENOMEM);
 }
 
+/* Nothing of what VMSAVE keeps changes while SVM is on: the per-CPU GS
+ * base, TR and LDTR are set at bring-up, and the hypervisor uses neither
+ * SYSCALL/SYSENTER nor SWAPGS (KVM saves them once per vCPU load too). */
+void svm_save_host_state(void)
+{
+	void *host = this_cpu()->vendor.svm.host_vmcb;
+
+	if (host)
+		__asm__ __volatile__("vmsave %%rax" :: "a"((uint64_t)host) : "memory");
+}
+
 void svm_guest_unsetup(void)
 {
 	page_free(iopm_open, 2);

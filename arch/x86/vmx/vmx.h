@@ -61,6 +61,9 @@ int vmx_vcpu_setup(struct vcpu *v);
 void vmx_vcpu_teardown(struct vcpu *v);
 void vmx_vcpu_load(struct vcpu *v);
 void vmx_vcpu_put(struct vcpu *v);
+/* At VMXON on this CPU: what its syscall MSRs and KERNEL_GS_BASE hold now,
+ * so entries write only the ones a vCPU has otherwise (load_guest_extra). */
+void vmx_msrs_read(void);
 void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline);
 void vmx_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
 			uint64_t deadline);

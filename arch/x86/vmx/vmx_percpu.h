@@ -10,11 +10,10 @@ struct vmx_percpu {
 	struct vcpu *current;           /* the VMCS current on this CPU */
 	struct vcpu *root;              /* the root vCPU whose VMCS stays active here */
 	/* What this CPU's STAR, LSTAR, CSTAR, SFMASK and KERNEL_GS_BASE hold
-	 * (valid: written since VMXON here). The hypervisor never uses them (no
+	 * (read at VMXON, vmx_msrs_read). The hypervisor never uses them (no
 	 * SYSCALL, no SWAPGS), so an entry writes only those that differ. */
 	struct {
 		uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
-		bool valid;
 	} msrs;
 	/* The vCPU that last entered with each VPID here (TLB policy). */
 	struct vcpu *vpid_owner[VM_MAX + 2];

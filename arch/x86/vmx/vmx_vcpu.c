@@ -1123,31 +1123,40 @@ static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 	}
 }
 
-/* Guest state with no VMCS field, in the CPU only while the guest runs.
- * The host never uses SYSCALL, SWAPGS or CR2 outside a page fault, so
- * their host values need no restoring. */
+void vmx_msrs_read(void)
+{
+	struct vmx_percpu *vc = &this_cpu()->vendor.vmx;
+
+	vc->msrs.star = rdmsr(MSR_STAR);
+	vc->msrs.lstar = rdmsr(MSR_LSTAR);
+	vc->msrs.cstar = rdmsr(MSR_CSTAR);
+	vc->msrs.sfmask = rdmsr(MSR_SFMASK);
+	vc->msrs.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+}
+
 /* WRMSR only when the CPU holds another value: a WRMSR to these costs
  * far more than the comparison, and most entries re-enter the vCPU that
  * left them (KVM's user-return MSRs do the same). */
-static inline void msr_load(uint32_t msr, uint64_t *cpu_val, uint64_t val, bool valid)
+static inline void msr_load(uint32_t msr, uint64_t *cpu_val, uint64_t val)
 {
-	if (!valid || *cpu_val != val) {
+	if (*cpu_val != val) {
 		wrmsr(msr, val);
 		*cpu_val = val;
 	}
 }
 
+/* Guest state with no VMCS field, in the CPU only while the guest runs.
+ * The host never uses SYSCALL, SWAPGS or CR2 outside a page fault, so
+ * their host values need no restoring. */
 static void load_guest_extra(const struct vmx_vcpu *x)
 {
 	struct vmx_percpu *vc = &this_cpu()->vendor.vmx;
-	bool valid = vc->msrs.valid;
 
-	msr_load(MSR_STAR, &vc->msrs.star, x->star, valid);
-	msr_load(MSR_LSTAR, &vc->msrs.lstar, x->lstar, valid);
-	msr_load(MSR_CSTAR, &vc->msrs.cstar, x->cstar, valid);
-	msr_load(MSR_SFMASK, &vc->msrs.sfmask, x->sfmask, valid);
-	msr_load(MSR_KERNEL_GS_BASE, &vc->msrs.kernel_gs_base, x->kernel_gs_base, valid);
-	vc->msrs.valid = true;
+	msr_load(MSR_STAR, &vc->msrs.star, x->star);
+	msr_load(MSR_LSTAR, &vc->msrs.lstar, x->lstar);
+	msr_load(MSR_CSTAR, &vc->msrs.cstar, x->cstar);
+	msr_load(MSR_SFMASK, &vc->msrs.sfmask, x->sfmask);
+	msr_load(MSR_KERNEL_GS_BASE, &vc->msrs.kernel_gs_base, x->kernel_gs_base);
 	if (read_cr2() != x->cr2)
 		write_cr2(x->cr2);
 }

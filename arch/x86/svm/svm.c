@@ -137,7 +137,7 @@ static int svm_enable(struct virt_check *chk)
 		virt_check_set(chk, VIRT_REASON_IN_USE, "EFER.SVME already set");
 		return ERR(-EBUSY);
 	}
-	if (!area) {
+	if (!area || !this_cpu()->vendor.svm.host_vmcb) {
 		virt_check_set(chk, VIRT_REASON_NO_MEMORY, "no host save area");
 		return ERR(-ENOMEM);
 	}

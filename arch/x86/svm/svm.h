@@ -33,8 +33,9 @@ struct guest_mode;
 extern struct gpt_format npt_format;
 int svm_guest_setup(uint32_t features);
 void svm_guest_unsetup(void);
-/* After EFER.SVME is set on this CPU: the host's FS/GS/TR/LDTR and syscall
- * MSRs into its host VMCB, which every exit VMLOADs (svm_entry.S). */
+/* After EFER.SVME is set on this CPU (svm_enable has checked that it has a
+ * host VMCB): the host's FS/GS/TR/LDTR and syscall MSRs into it, which
+ * every exit VMLOADs (svm_entry.S). */
 void svm_save_host_state(void);
 int svm_vcpu_setup(struct vcpu *v);
 void svm_vcpu_teardown(struct vcpu *v);

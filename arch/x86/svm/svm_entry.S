@@ -2,9 +2,9 @@
  * svm_vmrun(guest_vmcb_pa, regs, host_vmcb_pa): one VMRUN (APM 15.5).
  * VMRUN saves and restores only part of the host state: the rest (FS/GS
  * bases, TR, LDTR, syscall MSRs) is VMLOADed from the host's own VMCB after
- * it (saved there once per enable), and the general registers other than RAX/RSP through
- * `regs` (struct hv_regs; offsets checked in svm_vcpu.c). Called with GIF
- * clear (CLGI) and interrupts off.
+ * it (saved there once per enable), and the general registers other than
+ * RAX/RSP go through `regs` (struct hv_regs; offsets checked in
+ * svm_vcpu.c). Called with GIF clear (CLGI) and interrupts off.
  */
 #include <x86/regs_offsets.h>
 

@@ -111,10 +111,9 @@ fail:
  * SYSCALL/SYSENTER nor SWAPGS (KVM saves them once per vCPU load too). */
 void svm_save_host_state(void)
 {
-	void *host = this_cpu()->vendor.svm.host_vmcb;
+	uint64_t host = (uint64_t)this_cpu()->vendor.svm.host_vmcb;
 
-	if (host)
-		__asm__ __volatile__("vmsave %%rax" :: "a"((uint64_t)host) : "memory");
+	__asm__ __volatile__("vmsave %%rax" :: "a"(host) : "memory");
 }
 
 void svm_guest_unsetup(void)
@@ -711,9 +710,9 @@ void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
 /*
  * HC_RUN on the fast path (hv/vcpu_run.c): the root has just exited, GIF
  * clear, and a child runs once from here before the root re-enters, with
- * no return to the run loops (load and put do nothing on SVM). The root's guest-side state (XCR0, TSC_AUX,
- * armed debug registers, x87/SSE/AVX) goes out, the child's in and out
- * around one VMRUN, and the root's back. GIF stays clear throughout: an
+ * no return to the run loops (load and put do nothing on SVM). The root's
+ * guest-side state (XCR0, TSC_AUX, armed debug registers, x87/SSE/AVX)
+ * goes out, the child's in and out around one VMRUN, and the root's back. GIF stays clear throughout: an
  * interrupt that arrives ends the child's VMRUN at once (an INTR exit),
  * which the caller then hands to the ordinary path.
  */

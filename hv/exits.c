@@ -322,10 +322,15 @@ static const uint8_t stat_of[EXIT_KIND_COUNT] = {
 	[EXIT_KIND_INVALID] = HV_STAT_OTHER, [EXIT_KIND_UNKNOWN] = HV_STAT_OTHER,
 };
 
-enum exit_action exit_dispatch(struct vcpu *v, const struct vm_exit_info *e)
+static __always_inline void count_exit(struct vcpu *v)
 {
 	v->vm->exits++;
 	this_cpu()->exits++;
+}
+
+enum exit_action exit_dispatch(struct vcpu *v, const struct vm_exit_info *e)
+{
+	count_exit(v);
 	if ((unsigned int)e->kind >= EXIT_KIND_COUNT || !handlers[e->kind])
 		return handle_unknown(v, e);
 	v->vm->stat[stat_of[e->kind]]++;
@@ -334,8 +339,7 @@ enum exit_action exit_dispatch(struct vcpu *v, const struct vm_exit_info *e)
 
 void exit_child_io(struct vcpu *v, const struct vm_exit_info *e)
 {
-	v->vm->exits++;
-	this_cpu()->exits++;
+	count_exit(v);
 	v->vm->stat[HV_STAT_IO]++;
 	io_to_root(v, e);
 }

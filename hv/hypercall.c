@@ -557,9 +557,9 @@ static inline uint64_t budget_tsc(uint64_t us)
 	return us ? us * tsc_khz() / 1000 : 0;
 }
 
-/* A claim HC_RUN's fast path left for its call's ordinary path (hypercall_fast_run)
- * that this call will not use: the claim goes, the kept exit stays for the
- * vCPU's next run, wherever that is. */
+/* A claim HC_RUN's fast path (hypercall_fast_run) left for its call's
+ * ordinary path that this call will not use: the claim goes, the kept exit
+ * stays for the vCPU's next run, wherever that is. */
 static void drop_fast_claim(struct vcpu *caller)
 {
 	struct vcpu *v = caller ? caller->fast_claim : NULL;
@@ -577,8 +577,9 @@ static int64_t invoke_run(struct hc_ctx *c)
 
 	mgmt_lock_acquire();
 	v = handle_get(&vcpu_table, c->arg[0]);
-	/* Claimed already for this very call by its fast path (hypercall_fast_run), with
-	 * an exit to handle first; any other claim means busy. */
+	/* Claimed already for this very call by its fast path
+	 * (hypercall_fast_run), with an exit to handle first; any other claim
+	 * means busy. */
 	if (held && held != v)
 		drop_fast_claim(c->caller);
 	r = !v ? -HV_ENOENT : v->vm->dead ? -HV_EINVAL : 0;
@@ -964,7 +965,7 @@ bool hypercall_fast_run(struct vcpu *root)
 	struct vcpu *v;
 	bool done;
 
-	if (!root->vm->is_root || !spin_trylock(&mgmt_lock))
+	if (!spin_trylock(&mgmt_lock))
 		return false;
 	v = handle_get_locked(&vcpu_table, a[0]);       /* the lock keeps out alloc and free */
 	if (!v || v->vm->dead ||
@@ -992,8 +993,6 @@ bool hypercall_fast_call(struct vcpu *v)
 	const struct hc_desc *d = &hypercalls[v->regs.rax];     /* in HC_FAST_CALLS */
 	struct hc_ctx c;
 
-	if (!v->vm->is_root)
-		return false;
 	if (d->locked && !spin_trylock(&mgmt_lock))
 		return false;
 	c.arg = &v->regs.rbx;           /* RBX, RCX, RDX, RSI: in order */

@@ -5,9 +5,8 @@
 #define HV_HYPERCALL_H
 
 #include "hv/types.h"
+#include "hv/vm.h"
 #include <uapi/hv/hypercall.h>
-
-struct vcpu;
 
 struct hypercall_regs {
 	uint64_t nr;                    /* RAX */
@@ -40,7 +39,7 @@ extern bool hypercall_fast_on;
 static inline bool hypercall_fast(struct vcpu *v, uint64_t nr)
 {
 	if (nr >= 64 || !(HC_FAST_CALLS >> nr & 1) ||
-	    !__atomic_load_n(&hypercall_fast_on, __ATOMIC_ACQUIRE))
+	    !__atomic_load_n(&hypercall_fast_on, __ATOMIC_ACQUIRE) || !v->vm->is_root)
 		return false;
 	return nr == HC_RUN ? hypercall_fast_run(v) : hypercall_fast_call(v);
 }

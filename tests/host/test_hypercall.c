@@ -408,6 +408,21 @@ static void run_fast_path(void **state)
 	assert_int_equal(ROOT(HC_GET_REGS, busy_probe_vcpu, RP(8192), 0, 0), 0);
 	assert_int_equal(ROOT(HC_RUN, busy_probe_vcpu, 0, 0, 0), 0);
 	assert_false(fast_seen->deferred);
+	/* The root's next ordinary HC_RUN names another vCPU (not from the
+	 * backends, which pass both paths the same registers): that one runs,
+	 * the claim goes, the kept exit waits for its own vCPU's next run. */
+	int64_t second = ROOT(HC_VCPU_CREATE, vm, RP(4096), 0, 0);
+
+	assert_true(second > 0);
+	assert_false(fast_run(&root_caller, busy_probe_vcpu));
+	assert_ptr_equal(root_caller.fast_claim, fast_seen);
+	assert_int_equal(ROOT(HC_RUN, second, 0, 0, 0), 0);
+	assert_null(root_caller.fast_claim);
+	assert_true(fast_seen->deferred);
+	assert_int_equal(ROOT(HC_GET_REGS, busy_probe_vcpu, RP(8192), 0, 0), 0);
+	assert_int_equal(ROOT(HC_RUN, busy_probe_vcpu, 0, 0, 0), 0);
+	assert_false(fast_seen->deferred);
+	assert_int_equal(ROOT(HC_VCPU_DESTROY, second, 0, 0, 0), 0);
 	/* Its VM died in between (another vCPU's triple fault): the call
 	 * fails, the claim and the exit go. */
 	assert_false(fast_run(&root_caller, busy_probe_vcpu));

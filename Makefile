@@ -231,19 +231,23 @@ images: $(IMAGES)/vmlinuz $(IMAGES)/initramfs.cpio.gz
 # Pure modules compiled for the host and linked into every unit test.
 include $(sort $(wildcard tests/host/*.mk))
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes $(INCLUDES) -I. \
-	-Itests/host -DHV_HOST -fno-omit-frame-pointer -pthread -MMD -MP
+	-Itests/host -DHV_HOST -fno-omit-frame-pointer -pthread
+# Each test compiles every module in one command, where -MMD would record
+# only the last source's headers: every header is a prerequisite instead.
+HOST_HDRS := $(wildcard include/*/*.h include/*/*/*.h arch/x86/include/x86/*.h \
+	arch/x86/*/*.h tests/host/*.h vmm/*.h)
 HOST_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/test_*.c))
 HOST_BINS := $(HOST_TESTS:%=$(BUILD)/host/%) $(HOST_TESTS:%=$(BUILD)/host-san/%)
 
-$(BUILD)/host/%: tests/host/%.c $(HOST_SRCS) tests/host/host_stubs.c
+$(BUILD)/host/%: tests/host/%.c $(HOST_SRCS) tests/host/host_stubs.c $(HOST_HDRS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $@")
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ -lcmocka
-$(BUILD)/host-san/%: tests/host/%.c $(HOST_SRCS) tests/host/host_stubs.c
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) -lcmocka
+$(BUILD)/host-san/%: tests/host/%.c $(HOST_SRCS) tests/host/host_stubs.c $(HOST_HDRS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $@")
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $^ -lcmocka
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $(filter %.c,$^) -lcmocka
 
 .PHONY: host-test
 host-test: deps-host $(HOST_BINS)

@@ -34,6 +34,7 @@ HOST_SRCS += \
 	hv/guest_mem.c \
 	hv/handle.c \
 	hv/leakcheck.c \
+	hv/msr.c \
 	hv/reboot.c \
 	hv/vm.c \
 	tests/host/host_guest_stubs.c

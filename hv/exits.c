@@ -156,20 +156,26 @@ static enum exit_action handle_hypercall(struct vcpu *v, const struct vm_exit_in
 
 static enum exit_action handle_cpuid(struct vcpu *v, const struct vm_exit_info *e)
 {
-	struct guest_mode m;
-	struct cpuid_dyn d;
-	uint32_t out[4];
-
-	virt_ops->get_mode(v, &m);
-	d = (struct cpuid_dyn){
+	uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
+	struct cpuid_dyn d = {
 		.apic_id = v->index,
 		.nr_vcpus = v->vm->nr_vcpus,
-		.xsave_size = fpu_area_bytes(v->fpu->xcr0),
-		.osxsave = m.cr4 & CR4_OSXSAVE,
 		.irqchip = v->lapic != NULL,
 		.apic_enabled = v->lapic != NULL,
 	};
-	cpuid_lookup(v->vm->cpuid, (uint32_t)v->regs.rax, (uint32_t)v->regs.rcx, &d, out);
+	uint32_t out[4];
+
+	/* The guest's CR4 and its XSAVE size only for the leaves that read
+	 * them: most CPUID exits (Linux asks leaf 0 and the like) need neither. */
+	if (cpuid_reads_cr4(leaf, sub)) {
+		struct guest_mode m;
+
+		virt_ops->get_mode(v, &m);
+		d.osxsave = m.cr4 & CR4_OSXSAVE;
+	}
+	if (cpuid_reads_xcr0(leaf, sub))
+		d.xsave_size = fpu_area_bytes(v->fpu->xcr0);
+	cpuid_lookup(v->vm->cpuid, leaf, sub, &d, out);
 	v->regs.rax = out[0];
 	v->regs.rbx = out[1];
 	v->regs.rcx = out[2];

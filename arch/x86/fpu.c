@@ -41,9 +41,12 @@ uint32_t fpu_area_bytes(uint64_t xcr0)
 
 	if (!fpu_xsave)
 		return 512;
-	for (int i = 2; i < 64; i++)
-		if (xcr0 >> i & 1)
-			end = MAX(end, component[i].offset + component[i].size);
+	/* The components past x87 and SSE that XCR0 names, lowest first. */
+	for (uint64_t m = xcr0 & ~3ULL; m; m &= m - 1) {
+		int i = __builtin_ctzll(m);
+
+		end = MAX(end, component[i].offset + component[i].size);
+	}
 	return end;
 }
 

@@ -34,6 +34,24 @@ struct cpuid_dyn {
 	bool apic_enabled;              /* IA32_APIC_BASE.EN */
 };
 
+/*
+ * The leaves whose answer reads the costly fields of cpuid_dyn: the
+ * guest's CR4 (leaf 1's OSXSAVE; VMREADs on VMX) and the XSAVE size for
+ * its XCR0 (leaf 0xD.0's EBX; a walk over the XSAVE components). A CPUID
+ * exit finds them only for these; a host test checks that no other leaf
+ * depends on them.
+ */
+static inline bool cpuid_reads_cr4(uint32_t leaf, uint32_t sub)
+{
+	(void)sub;
+	return leaf == 1;
+}
+
+static inline bool cpuid_reads_xcr0(uint32_t leaf, uint32_t sub)
+{
+	return leaf == 0xd && sub == 0;
+}
+
 void cpuid_build_default(struct cpuid_table *t, cpuid_host_fn host,
 			 const struct cpuid_host_facts *f);
 /* Every VM's table until its root sets one (built at hardware setup). */

@@ -343,11 +343,15 @@ enum exit_action exit_dispatch(struct vcpu *v, const struct vm_exit_info *e)
 	return handlers[e->kind](v, e);
 }
 
-void exit_child_io(struct vcpu *v, const struct vm_exit_info *e)
+bool exit_child_fast(struct vcpu *v, const struct vm_exit_info *e)
 {
+	if (e->kind != EXIT_KIND_IO || e->io.string)
+		return false;
 	count_exit(v);
 	v->vm->stat[HV_STAT_IO]++;
+	v->vm->stat[HV_STAT_FAST_RUN]++;
 	io_to_root(v, e);
+	return true;
 }
 
 /* Per-CPU counts: no cache line shared by every CPU's exit path. A CPU's

@@ -212,9 +212,10 @@ dispatch:
  * kind, nothing to complete but an IN or a hypercall result — is entered
  * once through the backend, as vcpu_run_child would enter it. Its port
  * I/O exit ends in a record with nothing to wait for (hv/exits.c:
- * handle_io), so it is handled here and the root re-entered at once:
- * true. Any other exit — an interrupt, a kick, the budget's timer among
- * them — is kept in v->deferred_exit and false returned: the root's call
+ * handle_io), so exit_child_fast handles it — called by the backend
+ * while the child's state is still current — and the root is re-entered
+ * at once: true. Any other exit — an interrupt, a kick, the budget's
+ * timer among them — is kept in v->deferred_exit and false returned: the root's call
  * then takes the ordinary path, whose vcpu_run_child handles that exit
  * first. false without v->deferred: nothing ran.
  */
@@ -239,13 +240,9 @@ bool vcpu_run_child_fast(struct vcpu *v, struct vcpu *caller, uint64_t budget, u
 	irqchip_inject(v);
 	if (__builtin_expect(entry_reload, 0))
 		v->last_cpu = -1;       /* the TLB flush before_entry() would ask for */
-	virt_ops->run_child_fast(caller, v, &e, v->lapic ? earliest(deadline, irqchip_next_event(v)) :
-					  deadline);
-	if (e.kind == EXIT_KIND_IO && !e.io.string) {
-		exit_child_io(v, &e);
-		v->vm->stat[HV_STAT_FAST_RUN]++;
+	if (virt_ops->run_child_fast(caller, v, &e, v->lapic ? earliest(deadline, irqchip_next_event(v)) :
+					      deadline))
 		return true;
-	}
 	v->deferred_exit = e;
 	v->deferred_deadline = deadline;
 	v->deferred = true;

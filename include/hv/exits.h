@@ -6,9 +6,11 @@
 #include <x86/percpu.h>
 
 enum exit_action exit_dispatch(struct vcpu *v, const struct vm_exit_info *e);
-/* HC_RUN's fast path: a child's port I/O exit (not a string one), counted
- * and recorded as exit_dispatch would, without the dispatch. */
-void exit_child_io(struct vcpu *v, const struct vm_exit_info *e);
+/* HC_RUN's fast path (hv/vcpu_run.c), from the backend's run_child_fast
+ * right after the child's exit, its state still current: a port I/O exit
+ * (not a string one) is counted and recorded as exit_dispatch would,
+ * without the dispatch: true. false: the ordinary path handles it. */
+bool exit_child_fast(struct vcpu *v, const struct vm_exit_info *e);
 enum exit_action handle_unknown(struct vcpu *v, const struct vm_exit_info *e);
 /* Start the exit record the root will read: reason and RIP, the rest 0. */
 struct hv_exit *exit_to_root(struct vcpu *v, uint32_t reason, uint64_t rip);

@@ -92,10 +92,12 @@ struct virt_ops {
 	void (*vcpu_enter)(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline);
 	/* HC_RUN's fast path (hv/vcpu_run.c): from a root vCPU's hypercall
 	 * exit, interrupts still off, enter child v (loaded by the caller,
-	 * vcpu_load) once and translate its exit, then put v and leave the
-	 * CPU ready for the root's re-entry. Interrupts that arrive meanwhile
-	 * end the child's run and stay pending. */
-	void (*run_child_fast)(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
+	 * vcpu_load) once, translate its exit and hand it to exit_child_fast
+	 * (hv/exits.h) while v is still current (the record's next RIP then
+	 * needs no reload), then put v and leave the CPU ready for the root's
+	 * re-entry; returns what exit_child_fast said. Interrupts
+	 * that arrive meanwhile end the child's run and stay pending. */
+	bool (*run_child_fast)(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
 			       uint64_t deadline);
 	/* RIP, RSP, RFLAGS (and RAX on SVM) live in the control block. */
 	void (*get_regs)(struct vcpu *v, struct hv_regs *r);

@@ -115,7 +115,7 @@ void cpuid_default_init(void)
 static int g_setup(struct vcpu *v) { v->fpu = (struct fpu *)((char *)v->block + 4096); return 0; }
 static void g_vcpu(struct vcpu *v) { }
 static void g_enter(struct vcpu *v, struct vm_exit_info *e, uint64_t d) { }
-static void g_run_child_fast(struct vcpu *r, struct vcpu *v, struct vm_exit_info *e, uint64_t d) { }
+static bool g_run_child_fast(struct vcpu *r, struct vcpu *v, struct vm_exit_info *e, uint64_t d) { return false; }
 static void g_get_regs(struct vcpu *v, struct hv_regs *r) { *r = v->regs; }
 static void g_set_regs(struct vcpu *v, const struct hv_regs *r) { v->regs = *r; }
 static void g_get_sregs(struct vcpu *v, struct hv_sregs *s) { memset(s, 0, sizeof(*s)); }

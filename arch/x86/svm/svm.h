@@ -42,7 +42,7 @@ void svm_vcpu_teardown(struct vcpu *v);
 void svm_vcpu_load(struct vcpu *v);
 void svm_vcpu_put(struct vcpu *v);
 void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline);
-void svm_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
+bool svm_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
 			uint64_t deadline);
 void svm_get_regs(struct vcpu *v, struct hv_regs *r);
 void svm_set_regs(struct vcpu *v, const struct hv_regs *r);

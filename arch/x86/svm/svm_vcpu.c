@@ -9,6 +9,7 @@
 #include <x86/hosttimer.h>
 #include <x86/percpu.h>
 #include "hv/errno.h"
+#include "hv/exits.h"
 #include "hv/gpt.h"
 #include "hv/hypercall.h"
 #include "hv/page_alloc.h"
@@ -716,22 +717,25 @@ void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
  * interrupt that arrives ends the child's VMRUN at once (an INTR exit),
  * which the caller then hands to the ordinary path.
  */
-void svm_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
+bool svm_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
 			uint64_t deadline)
 {
 	/* The root's debug registers are in the CPU only when it armed them
 	 * (then they go out and back in); otherwise its intercepts stand. */
 	bool root_dr = root->dr_state != DR_SAVED;
+	bool done;
 
 	guest_switch_out(root, false);
 	fpu_switch(root->fpu, v->fpu);
 	enter_prepare(v, deadline);
 	svm_vmrun((uint64_t)v->block, &v->regs, (uint64_t)this_cpu()->vendor.svm.host_vmcb);
 	exit_finish(v, exit);
+	done = exit_child_fast(v, exit);
 	if (deadline)
 		hosttimer_set_deadline(0);
 	fpu_switch(v->fpu, root->fpu);
 	if (__builtin_expect(root_dr, 0))
 		dr_intercept(root);
 	guest_switch_in(root);
+	return done;
 }

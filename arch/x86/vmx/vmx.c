@@ -282,7 +282,7 @@ static int vmx_enable(struct virt_check *chk)
 		virt_check_set(chk, VIRT_REASON_ENABLE_FAILED, "VMXON failed");
 		return ERR(-EIO);
 	}
-	vmx_msrs_read();                /* a reset or firmware may have changed them */
+	vmx_cpu_state_reset();          /* a reset or firmware may have changed the MSRs */
 	return 0;
 }
 

@@ -16,6 +16,7 @@ struct vmx_vcpu {
 	struct fpu fpu;
 	uint64_t cr2, star, lstar, cstar, sfmask, kernel_gs_base;
 	uint32_t proc;                  /* the primary controls as last written */
+	uint64_t host_epoch;            /* whose host state it holds (vmx_percpu), 0: none */
 	bool launched;                  /* VMLAUNCH done since the last VMCLEAR */
 } __aligned(4096);
 
@@ -63,9 +64,9 @@ void vmx_vcpu_load(struct vcpu *v);
 void vmx_vcpu_put(struct vcpu *v);
 /* At VMXON on this CPU: what its syscall MSRs and KERNEL_GS_BASE hold now,
  * so entries write only the ones a vCPU has otherwise (load_guest_extra). */
-void vmx_msrs_read(void);
+void vmx_cpu_state_reset(void);     /* after VMXON: per-CPU copies stale */
 void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline);
-void vmx_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
+bool vmx_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
 			uint64_t deadline);
 void vmx_get_regs(struct vcpu *v, struct hv_regs *r);
 void vmx_set_regs(struct vcpu *v, const struct hv_regs *r);

@@ -9,6 +9,10 @@ struct vmx_percpu {
 	void *test_vmcs;                /* for the hardware read-back (hw_state) */
 	struct vcpu *current;           /* the VMCS current on this CPU */
 	struct vcpu *root;              /* the root vCPU whose VMCS stays active here */
+	/* This CPU's current VMX-on period, numbered across all CPUs: a VMCS
+	 * whose host-state fields were written in it (vmx_vcpu.host_epoch)
+	 * need not be written again when it is loaded here (vmx_vcpu_load). */
+	uint64_t host_epoch;
 	/* What this CPU's STAR, LSTAR, CSTAR, SFMASK and KERNEL_GS_BASE hold
 	 * (read at VMXON, vmx_msrs_read). The hypervisor never uses them (no
 	 * SYSCALL, no SWAPGS), so an entry writes only those that differ. */

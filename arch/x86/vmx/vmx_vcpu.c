@@ -19,6 +19,7 @@
 #include <x86/percpu.h>
 #include <x86/tsc.h>
 #include "hv/errno.h"
+#include "hv/exits.h"
 #include "hv/gpt.h"
 #include "hv/hypercall.h"
 #include "hv/irqflags.h"
@@ -476,7 +477,8 @@ static void write_reset_state(struct vcpu *v)
 }
 
 /* Host state that differs between CPUs (GS base, TSS, GDT, IDT): written
- * when the VMCS is loaded on a CPU; the rest is in write_controls(). */
+ * when the VMCS is loaded on a CPU whose state it does not hold yet; the
+ * rest is in write_controls(). */
 static void write_host_state(void)
 {
 	struct desc_ptr gdtr, idtr;
@@ -496,10 +498,14 @@ void vmx_vcpu_load(struct vcpu *v)
 {
 	unsigned long flags = local_irq_save();
 	struct vmx_percpu *c = &this_cpu()->vendor.vmx;
+	struct vmx_vcpu *x = v->block;
 
 	if (c->current != v) {
 		vmptrld(v);
-		write_host_state();
+		if (x->host_epoch != c->host_epoch) {
+			write_host_state();
+			x->host_epoch = c->host_epoch;
+		}
 	}
 	if (v->vm->is_root)
 		c->root = v;
@@ -582,6 +588,7 @@ int vmx_vcpu_setup(struct vcpu *v)
 	memcpy(x->vmcs, &revision, sizeof(revision));   /* 24.2 */
 	x->cr2 = x->star = x->lstar = x->cstar = x->sfmask = x->kernel_gs_base = 0;
 	x->launched = false;
+	x->host_epoch = 0;
 	v->fpu = &x->fpu;
 	vmclear(v);
 	if (!vmcs_enter(v, &c))
@@ -1123,7 +1130,7 @@ static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 	}
 }
 
-void vmx_msrs_read(void)
+static void vmx_msrs_read(void)
 {
 	struct vmx_percpu *vc = &this_cpu()->vendor.vmx;
 
@@ -1132,6 +1139,22 @@ void vmx_msrs_read(void)
 	vc->msrs.cstar = rdmsr(MSR_CSTAR);
 	vc->msrs.sfmask = rdmsr(MSR_SFMASK);
 	vc->msrs.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+}
+
+/*
+ * A new VMX-on period of this CPU (after VMXON): what the CPU holds is
+ * unknown again, and every VMCS's host state is stale here. Nothing the
+ * host-state fields hold (CR0/CR3/CR4, EFER, GS base, TSS, GDT, IDT)
+ * changes while VMX is on, so within one period a VMCS loaded again on
+ * the CPU where it last ran keeps them: KVM writes them only when a vCPU
+ * moves to another CPU, too.
+ */
+void vmx_cpu_state_reset(void)
+{
+	static uint64_t epochs;
+
+	vmx_msrs_read();
+	this_cpu()->vendor.vmx.host_epoch = __atomic_add_fetch(&epochs, 1, __ATOMIC_RELAXED);
 }
 
 /* WRMSR only when the CPU holds another value: a WRMSR to these costs
@@ -1300,19 +1323,22 @@ void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
  * interrupt that arrives ends the child's run (external-interrupt exiting)
  * and stays pending.
  */
-void vmx_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
+bool vmx_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
 			uint64_t deadline)
 {
 	struct vmx_vcpu *x = v->block;
+	bool done;
 
 	guest_switch_out(root, true);
 	save_guest_extra(root->block);
 	fpu_switch(root->fpu, v->fpu);
 	enter_prepare(v, deadline);     /* v's VMCS current: the core loaded it */
 	exit_finish(v, vmx_launch(&v->regs, x->launched), exit);
+	done = exit_child_fast(v, exit);     /* v's VMCS current: its RIP written in place */
 	vmx_vcpu_put(v);
 	fpu_switch(v->fpu, root->fpu);
 	entry_controls(root);
 	load_guest_extra(root->block);
 	guest_switch_in(root);
+	return done;
 }

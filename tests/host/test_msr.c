@@ -12,6 +12,7 @@
 #include "hv/virt_init.h"
 #include "hv/vm.h"
 #include "host_guest_stubs.h"
+#include "host_stubs.h"
 
 static struct {
 	struct vm vm;
@@ -159,6 +160,24 @@ static void unknown_msrs_are_gp_and_counted(void **state)
 	assert_int_equal(msr_unknown_count, before + 3);
 }
 
+/* The log line for them is rate-limited: the first 16, then every 1024th
+ * access, so a guest looping over unknown MSRs cannot flood the console. */
+static void unknown_msr_log_is_rate_limited(void **state)
+{
+	uint64_t val;
+	int lines = 0;
+
+	msr_unknown_count = 0;
+	host_log_clear();
+	for (int i = 0; i < 3000; i++)
+		assert_int_equal(msr_read(&f.v, 0x12345, &val), -EINVAL);
+	for (const char *p = host_log; (p = strstr(p, "rdmsr 0x12345 is not modelled")); p++)
+		lines++;
+	assert_int_equal(lines, 16 + 2);                /* 1..16, 1024, 2048 */
+	assert_true(host_log_contains("(2048 such accesses)"));
+	assert_int_equal(msr_unknown_count, 3000);
+}
+
 /* AMD: the PMU counters Linux programs at boot read 0 and ignore writes;
  * C1E's control reads 0; MISC_ENABLE is Intel's. */
 static void amd_model(void **state)
@@ -204,6 +223,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(mtrr_and_machine_check, amd, teardown),
 		cmocka_unit_test_setup_teardown(mtrr_and_machine_check, intel, teardown),
 		cmocka_unit_test_setup_teardown(unknown_msrs_are_gp_and_counted, intel, teardown),
+		cmocka_unit_test_setup_teardown(unknown_msr_log_is_rate_limited, amd, teardown),
 		cmocka_unit_test_setup_teardown(amd_model, amd, teardown),
 		cmocka_unit_test_setup_teardown(intel_model, intel, teardown),
 	};

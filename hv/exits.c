@@ -92,6 +92,25 @@ static enum exit_action handle_npf(struct vcpu *v, const struct vm_exit_info *e)
 		       e->npf.gpa, e->npf.write ? "write" : "read", e->rip);
 		return EXIT_STOP;
 	}
+	/*
+	 * The CPU's own access while delivering an event (reading the IDT,
+	 * pushing the frame) hit no memory: there is no instruction to
+	 * emulate, and the root cannot supply what the CPU wanted. The VM
+	 * ends with the event and the address (KVM's internal error
+	 * KVM_INTERNAL_ERROR_DELIVERY_EV for the same case), rather than
+	 * the instruction at RIP being emulated as if it had made the access.
+	 */
+	if (e->npf.delivering) {
+		pr_warn("vm %u: delivering event 0x%x the CPU touched guest-physical 0x%lx outside the VM's memory: the VM is stopped\n",
+			v->vm->id, e->npf.delivering, e->npf.gpa);
+		rec = exit_to_root(v, HV_EXIT_INTERNAL, e->rip);
+		rec->internal.suberror = HV_INTERNAL_DELIVERY;
+		rec->internal.hw_reason = e->hw_reason;
+		rec->internal.info1 = e->npf.delivering;
+		rec->internal.info2 = e->npf.gpa;
+		v->vm->dead = true;
+		return EXIT_TO_ROOT;
+	}
 	if (e->npf.fetch) {                     /* executing from a hole: nothing to emulate */
 		rec = exit_to_root(v, HV_EXIT_MMIO, e->rip);
 		rec->mmio.gpa = e->npf.gpa;

@@ -45,10 +45,11 @@ static void handle_exit(struct vmm_vcpu *vc)
 		break;
 	case HV_EXIT_INTERNAL:
 		vmm_printf("vm %u: vCPU %u: the hypervisor could not go on at RIP 0x%lx "
-			   "(suberror %u, reason 0x%lx, %u instruction bytes: %02x %02x %02x %02x)\n",
+			   "(suberror %u, reason 0x%lx, info 0x%lx 0x%lx, %u instruction bytes: "
+			   "%02x %02x %02x %02x)\n",
 			   vm->id, vc->index, e->rip, e->internal.suberror, e->internal.hw_reason,
-			   e->internal.insn_len, e->internal.insn[0], e->internal.insn[1],
-			   e->internal.insn[2], e->internal.insn[3]);
+			   e->internal.info1, e->internal.info2, e->internal.insn_len, e->internal.insn[0],
+			   e->internal.insn[1], e->internal.insn[2], e->internal.insn[3]);
 		vm_stop(vm, "internal error", (int)e->internal.suberror);
 		break;
 	default:                                /* TIMEOUT, KICKED: look around */

@@ -100,7 +100,10 @@ struct vm_exit_info {
 	uint64_t hw_reason, info1, info2;
 	uint64_t rip, next_rip;         /* next_rip 0 if unknown */
 	struct { uint16_t port; uint8_t size; bool in, string, rep; } io;
-	struct { uint64_t gpa; bool write, fetch; } npf;
+	/* delivering: the event whose delivery the fault cut off (bits 7:0
+	 * vector, 10:8 type, 31 valid: EXITINTINFO / IDT-vectoring info), 0
+	 * when the fault is an instruction's own. */
+	struct { uint64_t gpa; bool write, fetch; uint32_t delivering; } npf;
 };
 
 struct vcpu {

@@ -269,6 +269,14 @@ int main(unsigned int cpu)
 		case CC_UD2:
 			__asm__ __volatile__("ud2" ::: "memory");
 			return 0;
+		case CC_IDT_HOLE: {
+			struct { uint16_t limit; uint64_t base; } __attribute__((packed)) idtr = {
+				0xfff, mb->arg[0]
+			};
+
+			__asm__ __volatile__("lidt %0; ud2" :: "m"(idtr) : "memory");
+			return 0xbad;           /* the VM was to end in the delivery */
+		}
 		case CC_EXIT:
 			return (int)mb->arg[0];
 		default:

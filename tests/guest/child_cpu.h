@@ -35,6 +35,8 @@ enum cc_cmd {
 	CC_READ_LOOP,           /* arg0 address, arg1 sentinel: copies forever (u.loop) */
 	CC_INSN_BATCH,          /* u.insn[i]: the vector each instruction raised, -1 none */
 	CC_UD2,                 /* an exception nobody expects: the runtime ends the vCPU */
+	CC_IDT_HOLE,            /* arg0: LIDT there (a gpa the VM lacks), then UD2: the
+				 * #UD's delivery reads the IDT from the hole */
 	CC_EXIT,                /* arg0 status */
 };
 

@@ -29,12 +29,13 @@ extern const uint8_t child_cpu_bin_start[], child_cpu_bin_end[];
 #define PLAN_CR8        4
 #define PLAN_CPUID      16
 #define PLAN_REGION     4
+#define PLAN_DELIVERY   2
 #define PLAN_INSN       CI_COUNT
 #define PLAN_CRT        2
 #define PLAN_STATS      3
 #define PLAN_TOTAL      (PLAN_FPU + PLAN_XSAVE + PLAN_XSETBV + PLAN_SREGS + PLAN_DR + \
-			 PLAN_MSR + PLAN_CR8 + PLAN_CPUID + PLAN_REGION + PLAN_INSN + PLAN_XCR0 + \
-			 PLAN_CRT + PLAN_STATS)
+			 PLAN_MSR + PLAN_CR8 + PLAN_CPUID + PLAN_REGION + PLAN_DELIVERY + PLAN_INSN + \
+			 PLAN_XCR0 + PLAN_CRT + PLAN_STATS)
 
 static unsigned int nr_cpus, rounds = 1000;
 static uint64_t tsc_khz;
@@ -1712,6 +1713,44 @@ static void region_section(void)
 	section_end();
 }
 
+/* ---------------------------------------------------------- event delivery */
+
+#define IDT_HOLE_GPA    0x600000ULL     /* no region there */
+
+/*
+ * An exception whose delivery reads the IDT from guest-physical memory the
+ * VM does not have: no instruction made that access, so nothing may be
+ * emulated; the VM ends with HV_EXIT_INTERNAL (HV_INTERNAL_DELIVERY), the
+ * event (#UD: vector 6, type 3, valid) and the address of its gate.
+ */
+static void delivery_section(void)
+{
+	static struct child64 cd;
+	const struct hv_exit *x;
+	enum child64_event ev;
+	int64_t r;
+
+	section_begin("delivery", PLAN_DELIVERY);
+	if (make_child(&cd, "D", 1)) {
+		section_abort("cannot create the child");
+		return;
+	}
+	set_args(&cd, 0, IDT_HOLE_GPA, 0, 0);
+	ev = child_cmd64(&cd, 0, CC_IDT_HOLE);
+	x = cd.exit[0];
+	CHECK(ev == C64_OTHER && x->reason == HV_EXIT_INTERNAL &&
+	      x->internal.suberror == HV_INTERNAL_DELIVERY &&
+	      (x->internal.info1 & 0x800007ffu) == (0x80000000u | 3u << 8 | 6) &&
+	      x->internal.info2 == IDT_HOLE_GPA + 6 * 16,
+	      "delivery: a #UD whose IDT lies in a hole ends the run with HV_EXIT_INTERNAL (DELIVERY, the event, the gate's gpa)",
+	      "event %d, exit reason %u, suberror %u, info1 0x%lx, info2 0x%lx", (int)ev, x->reason,
+	      x->internal.suberror, x->internal.info1, x->internal.info2);
+	r = hcall(HC_RUN, (uint64_t)cd.vcpu[0], 0, 0, 0);
+	CHECK(r == -HV_EINVAL, "delivery: the VM is stopped: HC_RUN returns EINVAL", "HC_RUN returned %ld", r);
+	child_destroy64(&cd);
+	section_end();
+}
+
 /* ---------------------------------------------------------- instructions */
 
 static const struct {
@@ -1828,6 +1867,7 @@ void guest_main(struct hv_root_info *info)
 	cr8_section();
 	cpuid_section();
 	region_section();
+	delivery_section();
 	insn_section();
 	crt_section();
 	xcr0_lower_section();

@@ -518,6 +518,9 @@ static __always_inline void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 		e->npf.gpa = i2;
 		e->npf.write = i1 & (1 << 1);
 		e->npf.fetch = i1 & (1 << 4);
+		e->npf.delivering = (uint32_t)F64(v, VMCB_EXITINTINFO);
+		if (!(e->npf.delivering & EVENT_VALID))
+			e->npf.delivering = 0;
 		break;
 	case SVM_EXIT_HLT:
 		e->kind = EXIT_KIND_HLT;

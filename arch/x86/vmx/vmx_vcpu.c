@@ -1116,6 +1116,9 @@ static void decode_exit(struct vcpu *v, struct vm_exit_info *e)
 		e->npf.gpa = vmread(GUEST_PHYS_ADDR);
 		e->npf.write = q & (1 << 1);
 		e->npf.fetch = q & (1 << 2);
+		e->npf.delivering = (uint32_t)vmread(IDT_VECTORING_INFO);
+		if (!(e->npf.delivering & INTR_INFO_VALID))
+			e->npf.delivering = 0;
 		e->info2 = e->npf.gpa;
 		break;
 	case VMX_EXIT_CR:

@@ -158,6 +158,10 @@ enum hv_exit_reason {
 #define HV_INTERNAL_EMULATION   2       /* an instruction the hypervisor had to emulate
 					 * and could not: insn[] holds its bytes */
 #define HV_INTERNAL_FETCH       3       /* its bytes could not be read (info1: guest address) */
+#define HV_INTERNAL_DELIVERY    4       /* delivering an event, the CPU touched guest-physical
+					 * memory the VM does not have (info1: the event, bits
+					 * 7:0 vector, 10:8 type, 31 valid, as SVM's EXITINTINFO
+					 * and VMX's IDT-vectoring information; info2: the gpa) */
 
 struct hv_exit {
 	uint32_t reason;

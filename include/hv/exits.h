@@ -7,7 +7,7 @@
 
 enum exit_action exit_dispatch(struct vcpu *v, const struct vm_exit_info *e);
 /* HC_RUN's fast path (hv/vcpu_run.c), from the backend's run_child_fast
- * right after the child's exit, its state still current: a port I/O exit
+ * after the child's exit (VMX: its VMCS still current): a port I/O exit
  * (not a string one) is counted and recorded as exit_dispatch would,
  * without the dispatch: true. false: the ordinary path handles it. */
 bool exit_child_fast(struct vcpu *v, const struct vm_exit_info *e);

@@ -92,10 +92,11 @@ struct virt_ops {
 	void (*vcpu_enter)(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline);
 	/* HC_RUN's fast path (hv/vcpu_run.c): from a root vCPU's hypercall
 	 * exit, interrupts still off, enter child v (loaded by the caller,
-	 * vcpu_load) once, translate its exit and hand it to exit_child_fast
-	 * (hv/exits.h) while v is still current (the record's next RIP then
-	 * needs no reload), then put v and leave the CPU ready for the root's
-	 * re-entry; returns what exit_child_fast said. Interrupts
+	 * vcpu_load) once, translate its exit, put v and leave the CPU ready
+	 * for the root's re-entry; the exit goes to exit_child_fast
+	 * (hv/exits.h), whose answer it returns (VMX calls it before the put,
+	 * while v's VMCS is current, so the record's next RIP needs no
+	 * reload; SVM at the end). Interrupts
 	 * that arrive meanwhile end the child's run and stay pending. */
 	bool (*run_child_fast)(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
 			       uint64_t deadline);

@@ -726,19 +726,19 @@ bool svm_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *
 	/* The root's debug registers are in the CPU only when it armed them
 	 * (then they go out and back in); otherwise its intercepts stand. */
 	bool root_dr = root->dr_state != DR_SAVED;
-	bool done;
 
 	guest_switch_out(root, false);
 	fpu_switch(root->fpu, v->fpu);
 	enter_prepare(v, deadline);
 	svm_vmrun((uint64_t)v->block, &v->regs, (uint64_t)this_cpu()->vendor.svm.host_vmcb);
 	exit_finish(v, exit);
-	done = exit_child_fast(v, exit);
 	if (deadline)
 		hosttimer_set_deadline(0);
 	fpu_switch(v->fpu, root->fpu);
 	if (__builtin_expect(root_dr, 0))
 		dr_intercept(root);
 	guest_switch_in(root);
-	return done;
+	/* A VMCB needs no loading for the record's accessors: the root's
+	 * state is back first, as before the record existed here. */
+	return exit_child_fast(v, exit);
 }

@@ -213,11 +213,12 @@ dispatch:
  * once through the backend, as vcpu_run_child would enter it. Its port
  * I/O exit ends in a record with nothing to wait for (hv/exits.c:
  * handle_io), so exit_child_fast handles it — called by the backend
- * (VMX: while the child's VMCS is still current) — and the root is re-entered
- * at once: true. Any other exit — an interrupt, a kick, the budget's
- * timer among them — is kept in v->deferred_exit and false returned: the root's call
- * then takes the ordinary path, whose vcpu_run_child handles that exit
- * first. false without v->deferred: nothing ran.
+ * (VMX: while the child's VMCS is still current) — and the root is
+ * re-entered at once: true. Any other exit — an interrupt, a kick, the
+ * budget's timer among them — is kept in v->deferred_exit and false
+ * returned: the root's call then takes the ordinary path, whose
+ * vcpu_run_child handles that exit first. false without v->deferred:
+ * nothing ran.
  */
 bool vcpu_run_child_fast(struct vcpu *v, struct vcpu *caller, uint64_t budget, uint32_t flags)
 {

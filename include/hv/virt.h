@@ -96,8 +96,8 @@ struct virt_ops {
 	 * for the root's re-entry; the exit goes to exit_child_fast
 	 * (hv/exits.h), whose answer it returns (VMX calls it before the put,
 	 * while v's VMCS is current, so the record's next RIP needs no
-	 * reload; SVM at the end). Interrupts
-	 * that arrive meanwhile end the child's run and stay pending. */
+	 * reload; SVM at the end). Interrupts that arrive meanwhile end the
+	 * child's run and stay pending. */
 	bool (*run_child_fast)(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
 			       uint64_t deadline);
 	/* RIP, RSP, RFLAGS (and RAX on SVM) live in the control block. */

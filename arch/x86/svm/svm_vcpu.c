@@ -716,9 +716,11 @@ void svm_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
  * clear, and a child runs once from here before the root re-enters, with
  * no return to the run loops (load and put do nothing on SVM). The root's
  * guest-side state (XCR0, TSC_AUX, armed debug registers, x87/SSE/AVX)
- * goes out, the child's in and out around one VMRUN, and the root's back. GIF stays clear throughout: an
- * interrupt that arrives ends the child's VMRUN at once (an INTR exit),
- * which the caller then hands to the ordinary path.
+ * goes out, the child's in and out around one VMRUN, and the root's back;
+ * then the exit goes to exit_child_fast (a VMCB needs no loading for its
+ * accessors). GIF stays clear throughout: an interrupt that arrives ends
+ * the child's VMRUN at once (an INTR exit), which the caller then hands to
+ * the ordinary path.
  */
 bool svm_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
 			uint64_t deadline)
@@ -738,7 +740,5 @@ bool svm_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *
 	if (__builtin_expect(root_dr, 0))
 		dr_intercept(root);
 	guest_switch_in(root);
-	/* A VMCB needs no loading for the record's accessors: the root's
-	 * state is back first, as before the record existed here. */
 	return exit_child_fast(v, exit);
 }

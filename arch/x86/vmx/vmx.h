@@ -62,9 +62,11 @@ int vmx_vcpu_setup(struct vcpu *v);
 void vmx_vcpu_teardown(struct vcpu *v);
 void vmx_vcpu_load(struct vcpu *v);
 void vmx_vcpu_put(struct vcpu *v);
-/* At VMXON on this CPU: what its syscall MSRs and KERNEL_GS_BASE hold now,
- * so entries write only the ones a vCPU has otherwise (load_guest_extra). */
-void vmx_cpu_state_reset(void);     /* after VMXON: per-CPU copies stale */
+/* After VMXON on this CPU (vmx_enable): its syscall MSRs and KERNEL_GS_BASE
+ * read anew (load_guest_extra writes only those a vCPU has otherwise) and
+ * a new host-state epoch (every VMCS writes this CPU's host state at its
+ * next load here, vmx_vcpu_load). */
+void vmx_cpu_state_reset(void);
 void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline);
 bool vmx_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *exit,
 			uint64_t deadline);

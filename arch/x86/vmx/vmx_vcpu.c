@@ -1319,8 +1319,10 @@ void vmx_vcpu_enter(struct vcpu *v, struct vm_exit_info *exit, uint64_t deadline
  * HC_RUN on the fast path (hv/vcpu_run.c), as svm_run_child_fast: the root
  * has just exited, interrupts off; the caller made the child's VMCS current
  * (vmx_vcpu_load: VMPTRLD, this CPU's host state) to set up its entry. The
- * root's guest-side state goes out, the child is entered once and its VMCS
- * cleared again (VMCLEAR: the child may run elsewhere next), and the root's
+ * root's guest-side state goes out, the child is entered once, its exit
+ * goes to exit_child_fast while its VMCS is still current (the record's
+ * next RIP is a VMWRITE, not a reload), its VMCS is cleared again
+ * (VMCLEAR: the child may run elsewhere next), and the root's
  * VMCS is current again, still launched (VMPTRLD does not change a VMCS's
  * launch state, SDM 24.11.3), with its guest-side state back. An external
  * interrupt that arrives ends the child's run (external-interrupt exiting)
@@ -1337,7 +1339,7 @@ bool vmx_run_child_fast(struct vcpu *root, struct vcpu *v, struct vm_exit_info *
 	fpu_switch(root->fpu, v->fpu);
 	enter_prepare(v, deadline);     /* v's VMCS current: the core loaded it */
 	exit_finish(v, vmx_launch(&v->regs, x->launched), exit);
-	done = exit_child_fast(v, exit);     /* v's VMCS current: its RIP written in place */
+	done = exit_child_fast(v, exit);
 	vmx_vcpu_put(v);
 	fpu_switch(v->fpu, root->fpu);
 	entry_controls(root);
